@@ -1,0 +1,1 @@
+"""NUMA placement: does this guest fit this host, and exactly how? Pure: no I/O."""
