@@ -35,7 +35,8 @@ class Placement:
 
     `cells` is empty for a guest without a NUMA topology: it floats over the host's
     shared CPUs (`floating_vcpus` of them) and takes `memory_mb` from the host as a
-    whole. `emulator_pins` are the pCPUs of an isolated emulator thread, taken from the
+    whole; `floating_share` says how much of it each cell accounts for, as
+    (host cell, vCPUs, MiB). `emulator_pins` are the pCPUs of an isolated emulator thread, taken from the
     host cell of guest cell 0. `pci` are the chosen devices' addresses.
     """
 
@@ -45,6 +46,7 @@ class Placement:
     pci: tuple[str, ...] = ()
     floating_vcpus: int = 0
     memory_mb: int = 0
+    floating_share: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def fit(self) -> bool:
