@@ -9,6 +9,7 @@ accounting (`apply`, `release`).
 from tessera.numa.fit import Strategy, fit
 from tessera.numa.host import Host, HostCell, PagePool, PciDevice
 from tessera.numa.placement import CellPlacement, CellReason, NoFit, Placement
+from tessera.numa.usage import UsageConflict, apply, release
 from tessera.numa.request import (CpuPolicy, EmulatorThreadsPolicy, GuestCell,
                                   GuestRequest, PageSize, PciNumaPolicy, PciRequest,
                                   ThreadPolicy)
@@ -16,5 +17,6 @@ from tessera.numa.request import (CpuPolicy, EmulatorThreadsPolicy, GuestCell,
 __all__ = [
     "CellPlacement", "CellReason", "CpuPolicy", "EmulatorThreadsPolicy", "GuestCell",
     "GuestRequest", "Host", "HostCell", "NoFit", "PagePool", "PciDevice", "PciNumaPolicy",
-    "PciRequest", "PageSize", "Placement", "Strategy", "ThreadPolicy", "fit",
+    "PciRequest", "PageSize", "Placement", "Strategy", "ThreadPolicy", "UsageConflict",
+    "apply", "fit", "release",
 ]
