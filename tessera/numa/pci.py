@@ -71,11 +71,14 @@ def choose_devices(host: Host, cells: frozenset[int] | None, policy: PciNumaPoli
     for request in requests:
         allowed = _allowed(host, cells, policy, request, taken)
         if len(allowed) < request.count:
-            where = ("on host cells %s" % ",".join(map(str, sorted(cells)))
-                     if cells is not None else "on the host")
-            return (), ("%d free %s device(s) %s under %s, needs %d"
-                        % (len(allowed), describe(request), where, policy.value,
-                           request.count))
+            anywhere = sum(1 for d in host.pci if matches(d, request))
+            if cells is None or not anywhere:
+                return (), ("%d free %s device(s) on the host, needs %d"
+                            % (anywhere, describe(request), request.count))
+            return (), ("%d free %s device(s) for host cells %s under %s (%d on the "
+                        "host), needs %d" % (len(allowed), describe(request),
+                                             ",".join(map(str, sorted(cells))),
+                                             policy.value, anywhere, request.count))
         for d in allowed[:request.count]:
             taken.add(d.address)
             chosen.append(d.address)

@@ -135,8 +135,8 @@ CASES = [
     Case("required with the VF's cell full is refused, naming the devices",
          host(cell(0, 4), cell(1, 4, pci=["0000:58:00.1"], pinned=[5, 6, 7, 69, 70, 71])),
          flavor(2, hw__cpu_policy="dedicated", hw__pci_numa_affinity_policy="required"),
-         pci=VF, reason="0 free 8086:154c on physnet1 device(s) on host cells 0 under "
-                        "required, needs 1"),
+         pci=VF, reason="0 free 8086:154c on physnet1 device(s) for host cells 0 under "
+                        "required (1 on the host), needs 1"),
     Case("preferred takes a remote VF when the local cell is full",
          host(cell(0, 4), cell(1, 4, pci=["0000:58:00.1"], pinned=[5, 6, 7, 69, 70, 71])),
          flavor(2, hw__cpu_policy="dedicated", hw__pci_numa_affinity_policy="preferred"),
