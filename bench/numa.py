@@ -92,7 +92,10 @@ def run_case(case: dict[str, Any], strategy: Strategy, repeat: int,
     best = None
     result: Placement | NoFit | None = None
     try:
-        for _ in range(repeat):
+        for n in range(repeat):
+            if n:
+                # a fresh host each time: no summary cached by the previous fit counts
+                host = host_from_dict(case["host"], case["id"])
             result, ns = _timed(fit, host, request, strategy)
             best = ns if best is None else min(best, ns)
     except Exception as e:

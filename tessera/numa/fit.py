@@ -4,12 +4,17 @@ Algorithm (no enumeration of host-cell permutations):
 1. Host-wide rules: `avoid` refuses SMT hosts, `require` hosts without SMT; a guest
    with more NUMA cells than the host is refused.
 2. Guest cells are grouped by shape (pinned vCPUs, floating vCPUs, memory, emulator
-   pCPU). For every shape and host cell, `cellfit.cell_shortfall` decides on counts
-   whether the cell can take it (O(cores) each): S shapes x H cells checks, S <= 2 in
-   practice (guest cell 0 may carry the isolated emulator thread).
-3. Guest cells are assigned to distinct host cells by a minimum-cost assignment
-   (`matching.assign`, O(G^2 * H) for G guest cells): it finds an assignment whenever
-   any permutation of host cells would, so every fit Nova's permutation walk finds is
+   pCPU). Whether a host cell can take a shape is decided on counts by
+   `cellfit.cell_shortfall` (O(cores)), on demand and at most once per pair: S shapes
+   x H cells checks at worst, S <= 2 in practice (guest cell 0 may carry the isolated
+   emulator thread).
+3. Guest cells are assigned to distinct host cells at minimum cost. Every guest cell
+   costs the same on a given host cell, so with one shape the cheapest cells that can
+   take it win, tried in cost order (a fit usually looks at G cells, not H); with the
+   emulator's second shape, one of those must also take cell 0, or the cheapest cell
+   that can replaces the dearest; other cases (uneven manual cells) use the general
+   assignment (`matching.assign`, O(G^2 * H)). Each finds an assignment whenever any
+   permutation of host cells would, so every fit Nova's permutation walk finds is
    found. The cost orders PCI affinity first (hard for required/legacy/socket: the
    affine devices, capped at what is asked, are maximised, which decides a single
    request exactly), then keeping guests without devices off device cells, then pack
@@ -25,6 +30,7 @@ Worst case: O(S*H*C + G^2*H) for C cores per cell, plus the bounded PCI search.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from enum import Enum
 
 from tessera.numa import pci
@@ -72,29 +78,58 @@ def _shapes(request: GuestRequest) -> list[Shape]:
             for i, g in enumerate(request.cells or ())]
 
 
+class _Checks:
+    """Shortfalls of each guest-cell shape on each host cell, worked out on demand.
+
+    Most fits need only the few cells the cost order tries first, so the others are
+    never examined; a no-fit examines them all to give every cell's reason.
+    """
+
+    def __init__(self, host: Host, request: GuestRequest, policy: ThreadPolicy | None,
+                 shapes: list[Shape]) -> None:
+        self.host = host
+        self.request = request
+        self.policy = policy
+        self.shapes = shapes
+        self.limits = Limits(host.cpu_allocation_ratio, host.ram_allocation_ratio)
+        self._memo: dict[tuple[int, int], tuple[str, str] | None] = {}
+        self._pages: dict[tuple[int, int], tuple[int | None, str]] = {}
+
+    def short(self, k: int, j: int) -> tuple[str, str] | None:
+        key = (k, j)
+        if key not in self._memo:
+            shape, cell = self.shapes[k], self.host.cells[j]
+            page = self._pages.get((shape.memory_mb, j))
+            if page is None:
+                page = choose_page_size(cell, shape.memory_mb, self.request.page_size)
+                self._pages[(shape.memory_mb, j)] = page
+            self._memo[key] = cell_shortfall(cell, shape, self.request.page_size,
+                                             self.policy, self.limits, page)
+        return self._memo[key]
+
+    def rows(self, prefs: list[float]) -> list[list[float | None]]:
+        return [[None if self.short(k, j) else prefs[j] for j in range(len(prefs))]
+                for k in range(len(self.shapes))]
+
+
 def _fit_cells(host: Host, request: GuestRequest, policy: ThreadPolicy | None,
                strategy: Strategy) -> Placement | NoFit:
-    limits = Limits(host.cpu_allocation_ratio, host.ram_allocation_ratio)
     shapes = _shapes(request)
     unique = list(dict.fromkeys(shapes))
-    pages = {m: [choose_page_size(c, m, request.page_size) for c in host.cells]
-             for m in {s.memory_mb for s in unique}}
-    short = [[cell_shortfall(c, s, request.page_size, policy, limits, pages[s.memory_mb][j])
-              for j, c in enumerate(host.cells)] for s in unique]
-    prefs = _preferences(host, request, strategy)
-    rows = [[None if why else prefs[j] for j, why in enumerate(row)] for row in short]
     kind = [unique.index(s) for s in shapes]
-    cost = [rows[k] for k in kind]
-    cols = _assign(rows, kind)
+    checks = _Checks(host, request, policy, unique)
+    prefs = _preferences(host, request, strategy)
+    cols = _assign(checks, kind, prefs)
     if cols is None:
-        return _explain(host, shapes, unique, short)
+        return _explain(host, shapes, checks)
     cells = [host.cells[j] for j in cols]
     devices: tuple[str, ...] = ()
     if request.pci_requests:
         devices, why = pci.choose_devices(host, frozenset(c.id for c in cells),
                                           request.pci_policy, request.pci_requests)
         if why:
-            found = _search_pci(host, request, cost)
+            rows = checks.rows(prefs)
+            found = _search_pci(host, request, [rows[k] for k in kind])
             if found is None:
                 return NoFit(host.name, (CellReason(None, "pci", why),))
             cols, devices = found
@@ -102,32 +137,47 @@ def _fit_cells(host: Host, request: GuestRequest, policy: ThreadPolicy | None,
     return _materialise(host, request, policy, cells, devices)
 
 
-def _assign(rows: list[list[float | None]], kind: list[int]) -> list[int] | None:
-    """Columns for guest cells whose cost row is `rows[kind[i]]`.
+def _assign(checks: _Checks, kind: list[int], prefs: list[float]) -> list[int] | None:
+    """Host cell (index) for each guest cell, cheapest first.
 
-    One kind: the cheapest allowed columns. Two kinds, the first for one guest cell
-    only (cell 0 with its emulator pCPU): each allowed column for it with the cheapest
-    others. Otherwise the general assignment.
+    One shape: the cheapest cells that can take it. Two shapes that differ only by the
+    emulator pCPU of guest cell 0 (which makes it the stricter one): the cheapest cells
+    that take the plain shape, one of which must take cell 0 too, else the cheapest cell
+    that does replaces the dearest. Otherwise the general minimum-cost assignment.
     """
-    base = sorted((c, j) for j, c in enumerate(rows[kind[-1]]) if c is not None)
-    if len(rows) == 1:
-        return [j for _, j in base[:len(kind)]] if len(base) >= len(kind) else None
-    if len(rows) == 2 and kind.count(0) == 1 and kind[0] == 0:
-        best: tuple[float, list[int]] | None = None
-        for c0, j0 in sorted((c, j) for j, c in enumerate(rows[0]) if c is not None):
-            rest = [j for _, j in base if j != j0][:len(kind) - 1]
-            if len(rest) < len(kind) - 1:
-                continue
-            total = c0 + sum(rows[1][j] for j in rest)  # type: ignore[misc]
-            if best is None or total < best[0]:
-                best = (total, [j0] + rest)
-        return best[1] if best else None
+    order = sorted(range(len(prefs)), key=prefs.__getitem__)
+    need = len(kind)
+    shapes = checks.shapes
+    if len(shapes) == 1:
+        picked = []
+        for j in order:
+            if not checks.short(0, j):
+                picked.append(j)
+                if len(picked) == need:
+                    return picked
+        return None
+    if (len(shapes) == 2 and kind[0] == 0 and kind.count(0) == 1
+            and replace(shapes[0], reserved=0) == shapes[1]):
+        base: list[int] = []
+        for j in order:
+            if not checks.short(1, j):
+                base.append(j)
+                if len(base) == need:
+                    break
+        if len(base) < need:
+            return None
+        first = next((j for j in base if not checks.short(0, j)), None)
+        if first is not None:
+            return [first] + [j for j in base if j != first]
+        first = next((j for j in order if j not in base and not checks.short(0, j)), None)
+        return None if first is None else [first] + base[:need - 1]
+    rows = checks.rows(prefs)
     return assign([rows[k] for k in kind])
 
 
-def _preferences(host: Host, request: GuestRequest, strategy: Strategy) -> dict[int, float]:
-    """Cost of putting a guest cell on each host cell (lower is better)."""
-    prefs = {}
+def _preferences(host: Host, request: GuestRequest, strategy: Strategy) -> list[float]:
+    """Cost of putting a guest cell on each host cell, by cell index (lower is better)."""
+    prefs = []
     need = sum(r.count for r in request.pci_requests)
     hard = request.pci_policy is not PciNumaPolicy.PREFERRED
     sign = 1.0 if strategy is Strategy.PACK else -1.0
@@ -139,7 +189,7 @@ def _preferences(host: Host, request: GuestRequest, strategy: Strategy) -> dict[
         elif c.id in host.pci_cells:
             cost += _SOFT
         cost += sign * _room(c, request.pinned) + i * 1e-9
-        prefs[c.id] = cost
+        prefs.append(cost)
     return prefs
 
 
@@ -174,16 +224,17 @@ def _search_pci(host: Host, request: GuestRequest, cost: list[list[float | None]
     return None
 
 
-def _explain(host: Host, shapes: list[Shape], unique: list[Shape],
-             short: list[list[tuple[str, str] | None]]) -> NoFit:
+def _explain(host: Host, shapes: list[Shape], checks: _Checks) -> NoFit:
     reasons = []
+    unique = checks.shapes
     base = min(range(len(unique)), key=lambda k: unique[k].reserved)
     able = 0
     for j, c in enumerate(host.cells):
-        why = short[base][j] or next((row[j] for row in short if row[j]), None)
+        why = checks.short(base, j) or next(
+            (checks.short(k, j) for k in range(len(unique)) if checks.short(k, j)), None)
         if why:
             reasons.append(CellReason(c.id, why[0], why[1]))
-        if not short[base][j]:
+        if not checks.short(base, j):
             able += 1
     if able >= len(shapes) and len(unique) > 1:
         reasons.append(CellReason(None, "cpu", "no cell that can take guest cell 0 with "
