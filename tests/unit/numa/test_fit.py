@@ -147,6 +147,12 @@ CASES = [
     Case("floating NUMA guests stay within the CPU allocation ratio",
          host(dict(cell(0, 4, shared_cores=1), shared_vcpus_used=8)),
          flavor(2, 2048, hw__numa_nodes="1"), reason="8 of 8 floating vCPUs used"),
+    Case("mixed pins the dedicated mask and floats the rest on shared CPUs",
+         host(cell(0, 4)), flavor(4, 2048, hw__cpu_policy="mixed",
+                                  hw__cpu_dedicated_mask="2-3"),
+         cells=[0], check=lambda p: (sorted(p.cells[0].pins) == [2, 3]
+                                     and p.cells[0].floating == (0, 1))
+         or pytest.fail("mixed %s" % p.cells[0])),
     Case("a guest without a NUMA topology floats anywhere",
          host(cell(0, 4), cell(1, 4)), flavor(2, 2048), cells=[]),
 ]
