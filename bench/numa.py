@@ -145,14 +145,13 @@ def summary(s: SetStats) -> Iterator[str]:
     med = statistics.median(s.fit_ns) if s.fit_ns else float("nan")
     yield ("%s: %d cases, %d fit, %d no fit, %d invalid requests"
            % (s.name, s.cases, s.fits, s.cases - s.fits - s.invalid, s.invalid))
+    for label, values in (("host build", s.host_ns), ("request build", s.request_ns)):
+        if values:
+            yield ("  %-14s median %s us (not in the fit time)"
+                   % (label + ":", _us(statistics.median(values))))
     yield ("  fit():         %.0f calls/s, median %s us, p99 %s us, max %s us"
            % (rate, _us(med), _us(percentile(s.fit_ns, 99)),
               _us(max(s.fit_ns, default=float("nan")))))
-    for label, values in (("host build", s.host_ns), ("request build", s.request_ns)):
-        if values:
-            yield ("  %-14s median %s us, p99 %s us"
-                   % (label + ":", _us(statistics.median(values)),
-                      _us(percentile(values, 99))))
 
 
 def cpu_model() -> str:
