@@ -1,0 +1,19 @@
+"""Typed, versioned objects of the control plane (see `base` for the wire form)."""
+
+from tessera.objects.base import REGISTRY, IncompatibleObjectVersion, TesseraObject
+from tessera.objects.cell_mapping import (CELL0_UUID, BuildRequest, CellMapping,
+                                          HostMapping, InstanceMapping)
+from tessera.objects.compute import ComputeNode, HostState, Selection, Service
+from tessera.objects.flavor import Flavor, ImageMeta
+from tessera.objects.instance import (Instance, InstanceFault, Migration, MigrationContext,
+                                      MigrationStatus, PowerState, TaskState, VmState)
+from tessera.objects.request_spec import (Destination, Rejection, RequestSpec,
+                                          RetryAttempt, SchedulerRetries)
+
+__all__ = [
+    "CELL0_UUID", "REGISTRY", "BuildRequest", "CellMapping", "ComputeNode", "Destination",
+    "Flavor", "HostMapping", "HostState", "ImageMeta", "IncompatibleObjectVersion",
+    "Instance", "InstanceFault", "InstanceMapping", "Migration", "MigrationContext",
+    "MigrationStatus", "PowerState", "Rejection", "RequestSpec", "RetryAttempt",
+    "SchedulerRetries", "Selection", "Service", "TaskState", "TesseraObject", "VmState",
+]
