@@ -1,0 +1,1 @@
+"""Virt drivers: what the compute service asks of a hypervisor."""
