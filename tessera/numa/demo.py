@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tessera.numa.codec import host_from_dict
+from tessera.numa.cpuspec import format_cpu_spec, parse_cpu_spec
 from tessera.numa.constraints import build_request
 from tessera.numa.errors import InvalidRequest
 from tessera.numa.fit import Strategy, fit
@@ -42,33 +43,17 @@ def format_size_kb(kb: int) -> str:
 
 
 def parse_cpus(value: str | int | Iterable[int]) -> list[int]:
-    """A CPU list as `"0-3,8,10-11"`, a single int or a list of ints."""
+    """A CPU list as a CPU spec (`"0-3,8"`), a single int or a list of ints."""
     if isinstance(value, int):
         return [value]
-    if not isinstance(value, str):
-        return [int(x) for x in value]
-    out: list[int] = []
-    for part in value.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        out.extend(range(int(lo), int(hi or lo) + 1))
-    return out
+    if isinstance(value, str):
+        return sorted(parse_cpu_spec(value))
+    return [int(x) for x in value]
 
 
 def format_cpus(cpus: Iterable[int]) -> str:
-    """`[0, 1, 2, 3, 8]` -> `"0-3,8"`."""
-    ordered = sorted(set(cpus))
-    runs: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        runs.append(str(ordered[i]) if i == j else "%d-%d" % (ordered[i], ordered[j]))
-        i = j + 1
-    return ",".join(runs) or "-"
+    """`[0, 1, 2, 3, 8]` -> `"0-3,8"`; `-` for none."""
+    return format_cpu_spec(cpus) or "-"
 
 
 def _pci_devices(groups: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
