@@ -1,0 +1,1 @@
+"""Alembic history of the api database (run through `tessera.db.migrate`)."""

@@ -1,0 +1,1 @@
+"""Revisions of this history, one file each, oldest first by their `down_revision`."""

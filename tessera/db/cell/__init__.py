@@ -1,0 +1,1 @@
+"""A cell database: services, compute nodes, instances, faults and migrations."""

@@ -1,0 +1,1 @@
+"""Alembic history of the cell database (run through `tessera.db.migrate`)."""
