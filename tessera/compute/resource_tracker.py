@@ -129,6 +129,13 @@ class ResourceTracker:
             node = self.node
             self._node = self._save(self._remove(node, claim.placement, claim.flavor))
 
+    def rename(self, old_id: str, new_id: str) -> None:
+        """Keep a claim under another id (a move's claim becomes the guest's own)."""
+        with self._lock:
+            claim = self._claims.pop(old_id, None)
+            if claim is not None:
+                self._claims[new_id] = Claim(new_id, claim.placement, claim.flavor)
+
     def holds(self, claim_id: str) -> Claim | None:
         with self._lock:
             return self._claims.get(claim_id)

@@ -3,7 +3,8 @@
 from tessera.objects.base import REGISTRY, IncompatibleObjectVersion, TesseraObject
 from tessera.objects.cell_mapping import (CELL0_UUID, BuildRequest, CellMapping,
                                           HostMapping, InstanceMapping)
-from tessera.objects.compute import ComputeNode, HostState, Selection, Service
+from tessera.objects.compute import (ComputeNode, HostState, SchedulingOutcome, Selection,
+                                     Service)
 from tessera.objects.flavor import Flavor, ImageMeta
 from tessera.objects.instance import (Instance, InstanceFault, Migration, MigrationContext,
                                       MigrationStatus, PowerState, TaskState, VmState)
@@ -15,5 +16,5 @@ __all__ = [
     "Flavor", "HostMapping", "HostState", "ImageMeta", "IncompatibleObjectVersion",
     "Instance", "InstanceFault", "InstanceMapping", "Migration", "MigrationContext",
     "MigrationStatus", "PowerState", "Rejection", "RequestSpec", "RetryAttempt",
-    "SchedulerRetries", "Selection", "Service", "TaskState", "TesseraObject", "VmState",
+    "SchedulerRetries", "SchedulingOutcome", "Selection", "Service", "TaskState", "TesseraObject", "VmState",
 ]

@@ -8,6 +8,7 @@ from datetime import datetime
 from tessera.numa.host import Host
 from tessera.numa.placement import Placement
 from tessera.objects.base import TesseraObject
+from tessera.objects.request_spec import Rejection
 
 
 class Service(TesseraObject):
@@ -76,3 +77,12 @@ class Selection(TesseraObject):
     cell_uuid: str
     availability_zone: str | None = None
     placement: Placement | None = None
+
+
+class SchedulingOutcome(TesseraObject):
+    """The scheduler's answer over RPC: one list per instance (the chosen host first,
+    then alternates), every rejection, and the error when some instance found no host."""
+
+    selections: list[list[Selection]] = []
+    rejections: list[Rejection] = []
+    error: str | None = None

@@ -1,0 +1,240 @@
+"""The compute API inside Tessera: what the HTTP API (and tests) ask of the cloud.
+
+It checks requests (a flavor and image that ask for something invalid are refused here,
+before anything is stored), keeps the API database's records (build requests, request
+specs, instance mappings), reads instances from their cells, and hands the work to the
+conductor or to the instance's compute host. It never waits for a build.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from tessera.compute.rpcapi import ComputeAPI
+from tessera.conductor.rpcapi import ConductorAPI
+from tessera.db import errors as db_errors
+from tessera.db.api import flavors as flavor_q
+from tessera.db.api import queries as api_q
+from tessera.db.cell import instances as inst_q
+from tessera.db.cell import queries as mig_q
+from tessera.numa.request import PciRequest
+from tessera.objects import (BuildRequest, Flavor, ImageMeta, Instance, InstanceFault,
+                             InstanceMapping, Migration, MigrationStatus, RequestSpec,
+                             TaskState, VmState)
+from tessera.routing import CellRouter
+
+
+class InstanceNotFound(LookupError):
+    pass
+
+
+class InstanceInvalidState(Exception):
+    """The instance is not in a state that allows the action (409 at the API)."""
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CloudAPI:
+    def __init__(self, router: CellRouter, conductor: ConductorAPI) -> None:
+        self.router = router
+        self.conductor = conductor
+
+    # -- flavors ---------------------------------------------------------------------
+
+    def create_flavor(self, flavor: Flavor) -> Flavor:
+        """Store a flavor whose extra specs make a valid request on their own."""
+        RequestSpec.build("flavor-check", flavor)
+        with self.router.api() as s:
+            return flavor_q.create_flavor(s, flavor)
+
+    def get_flavor(self, flavor_ref: str) -> Flavor:
+        with self.router.api() as s:
+            return flavor_q.get_flavor(s, flavor_ref)
+
+    # -- servers ---------------------------------------------------------------------
+
+    def create(self, ctxt: Any, flavor: Flavor, image: ImageMeta | None = None, *,
+               name: str = "", count: int = 1, availability_zone: str | None = None,
+               metadata: dict[str, str] | None = None,
+               scheduler_hints: dict[str, list[str]] | None = None,
+               pci_requests: Iterable[PciRequest] = ()) -> list[Instance]:
+        """Accept `count` servers; raises `tessera.numa.errors.InvalidRequest` when the
+        flavor and image are invalid together. Scheduling happens asynchronously."""
+        image = image or ImageMeta()
+        pci = list(pci_requests)
+        RequestSpec.build("check", flavor, image, pci)
+        made: list[Instance] = []
+        with self.router.api() as s:
+            for i in range(count):
+                uuid = str(uuidlib.uuid4())
+                display = name if count == 1 else "%s-%d" % (name, i + 1)
+                inst = Instance(uuid=uuid, display_name=display, project_id=ctxt.project_id,
+                                user_id=ctxt.user_id, flavor=flavor, image=image,
+                                availability_zone=availability_zone,
+                                metadata=dict(metadata or {}), created_at=now())
+                spec = RequestSpec.build(uuid, flavor, image, pci,
+                                         project_id=ctxt.project_id, user_id=ctxt.user_id,
+                                         availability_zone=availability_zone,
+                                         scheduler_hints=dict(scheduler_hints or {}))
+                api_q.create_build_request(s, BuildRequest(
+                    instance_uuid=uuid, project_id=ctxt.project_id, instance=inst,
+                    created_at=inst.created_at))
+                api_q.create_request_spec(s, spec)
+                api_q.create_instance_mapping(s, InstanceMapping(
+                    instance_uuid=uuid, project_id=ctxt.project_id, user_id=ctxt.user_id))
+                made.append(inst)
+        self.conductor.schedule_and_build_instances(ctxt, [i.uuid for i in made])
+        return made
+
+    def get(self, instance_uuid: str) -> Instance:
+        try:
+            cell = self.router.cell_of_instance(instance_uuid)
+            if cell is None:
+                with self.router.api() as s:
+                    return api_q.get_build_request(s, instance_uuid).instance
+            with self.router.cell_db(cell) as s:
+                return inst_q.get_instance(s, instance_uuid)
+        except (db_errors.InstanceMappingNotFound, db_errors.BuildRequestNotFound,
+                db_errors.InstanceNotFound):
+            raise InstanceNotFound(instance_uuid) from None
+
+    def fault(self, instance_uuid: str) -> InstanceFault | None:
+        cell = self.router.cell_of_instance(instance_uuid)
+        if cell is None:
+            return None
+        with self.router.cell_db(cell) as s:
+            return inst_q.get_latest_fault(s, instance_uuid)
+
+    def request_spec(self, instance_uuid: str) -> RequestSpec:
+        with self.router.api() as s:
+            return api_q.get_request_spec(s, instance_uuid)
+
+    def list(self, project_id: str | None = None) -> list[Instance]:
+        out: list[Instance] = []
+        if project_id:
+            with self.router.api() as s:
+                out.extend(b.instance for b in api_q.list_build_requests(s, project_id))
+        for cell in self.router.cells():
+            with self.router.cell_db(cell) as s:
+                out.extend(inst_q.list_instances(s, project_id=project_id))
+        return sorted(out, key=lambda i: (i.created_at or now(), i.uuid))
+
+    def delete(self, ctxt: Any, instance_uuid: str) -> None:
+        cell = self.router.cell_of_instance(instance_uuid)
+        if cell is None:
+            with self.router.api() as s:
+                try:
+                    api_q.delete_build_request(s, instance_uuid)
+                except db_errors.BuildRequestNotFound:
+                    pass
+            cell = self.router.cell_of_instance(instance_uuid)
+            if cell is None:
+                return
+        with self.router.cell_db(cell) as s:
+            inst = inst_q.get_instance(s, instance_uuid)
+            if inst.host is None or cell.is_cell0:
+                inst_q.save_instance(s, inst.model_copy(update={
+                    "vm_state": VmState.DELETED, "task_state": None}))
+                inst_q.soft_delete_instance(s, instance_uuid)
+                return
+            inst_q.save_instance(s, inst.model_copy(update={
+                "task_state": TaskState.DELETING}))
+        ComputeAPI(self.router.transport(cell)).terminate_instance(ctxt, inst.host,
+                                                                   instance_uuid)
+
+    # -- moves -----------------------------------------------------------------------
+
+    def resize(self, ctxt: Any, instance_uuid: str, flavor: Flavor) -> None:
+        spec = self.request_spec(instance_uuid)
+        spec.with_flavor(flavor)  # refuses an invalid new flavor before any change
+        self._start_move(ctxt, instance_uuid, flavor)
+
+    def migrate(self, ctxt: Any, instance_uuid: str) -> None:
+        self._start_move(ctxt, instance_uuid, None)
+
+    def _start_move(self, ctxt: Any, instance_uuid: str, flavor: Flavor | None) -> None:
+        cell = self._cell(instance_uuid)
+        with self.router.cell_db(cell) as s:
+            inst = inst_q.get_instance(s, instance_uuid)
+            if inst.vm_state not in (VmState.ACTIVE, VmState.STOPPED) or inst.task_state:
+                raise InstanceInvalidState("instance %s is %s/%s; a move needs it active "
+                                           "or stopped with no task" % (
+                                               instance_uuid, inst.vm_state.value,
+                                               inst.task_state and inst.task_state.value))
+            try:
+                inst_q.save_instance(s, inst.model_copy(update={
+                    "task_state": TaskState.RESIZE_PREP}), expected_task_state=None)
+            except db_errors.UnexpectedTaskState as e:
+                raise InstanceInvalidState(str(e)) from e
+        self.conductor.migrate_server(ctxt, instance_uuid, flavor)
+
+    def confirm_resize(self, ctxt: Any, instance_uuid: str) -> None:
+        self._finish_move(ctxt, instance_uuid, TaskState.RESIZE_CONFIRMING, "confirm_resize")
+
+    def revert_resize(self, ctxt: Any, instance_uuid: str) -> None:
+        mig = self._open_migration(instance_uuid)
+        with self.router.api() as s:
+            spec = api_q.get_request_spec(s, instance_uuid)
+            api_q.save_request_spec(s, spec.with_flavor(mig.old_flavor).to_persisted())
+        self._finish_move(ctxt, instance_uuid, TaskState.RESIZE_REVERTING, "revert_resize")
+
+    def _finish_move(self, ctxt: Any, instance_uuid: str, task: TaskState, step: str) -> None:
+        cell = self._cell(instance_uuid)
+        mig = self._open_migration(instance_uuid)
+        with self.router.cell_db(cell) as s:
+            inst = inst_q.get_instance(s, instance_uuid)
+            if inst.vm_state is not VmState.RESIZED:
+                raise InstanceInvalidState("instance %s is not resized" % instance_uuid)
+            try:
+                inst_q.save_instance(s, inst.model_copy(update={"task_state": task}),
+                                     expected_task_state=None)
+            except db_errors.UnexpectedTaskState as e:
+                raise InstanceInvalidState(str(e)) from e
+        host = mig.source_compute if step == "confirm_resize" else mig.dest_compute
+        ComputeAPI(self.router.transport(cell)).move_step(ctxt, host or "", step,
+                                                          instance_uuid, mig.uuid)
+
+    def _open_migration(self, instance_uuid: str) -> Migration:
+        cell = self._cell(instance_uuid)
+        with self.router.cell_db(cell) as s:
+            moves = [m for m in mig_q.list_migrations_for_instance(s, instance_uuid)
+                     if m.status is MigrationStatus.FINISHED]
+        if not moves:
+            raise InstanceInvalidState("instance %s has no finished move" % instance_uuid)
+        return moves[-1]
+
+    def migrations(self, instance_uuid: str) -> list[Migration]:
+        with self.router.cell_db(self._cell(instance_uuid)) as s:
+            return mig_q.list_migrations_for_instance(s, instance_uuid)
+
+    # -- power -----------------------------------------------------------------------
+
+    def power(self, ctxt: Any, instance_uuid: str, action: str, **kwargs: Any) -> None:
+        """`stop_instance`, `start_instance` or `reboot_instance`."""
+        task = {"stop_instance": TaskState.POWERING_OFF,
+                "start_instance": TaskState.POWERING_ON,
+                "reboot_instance": TaskState.REBOOTING}[action]
+        cell = self._cell(instance_uuid)
+        with self.router.cell_db(cell) as s:
+            inst = inst_q.get_instance(s, instance_uuid)
+            try:
+                inst_q.save_instance(s, inst.model_copy(update={"task_state": task}),
+                                     expected_task_state=None)
+            except db_errors.UnexpectedTaskState as e:
+                raise InstanceInvalidState(str(e)) from e
+        ComputeAPI(self.router.transport(cell)).power_action(ctxt, inst.host or "", action,
+                                                             instance_uuid, **kwargs)
+
+    def _cell(self, instance_uuid: str):
+        try:
+            cell = self.router.cell_of_instance(instance_uuid)
+        except db_errors.InstanceMappingNotFound:
+            raise InstanceNotFound(instance_uuid) from None
+        if cell is None:
+            raise InstanceInvalidState("instance %s is not scheduled yet" % instance_uuid)
+        return cell

@@ -1,0 +1,46 @@
+"""The compute service's RPC API: messages to one host's compute service.
+
+1.0: build_and_run_instance, terminate_instance, prep_resize, resize_instance,
+     finish_resize, confirm_resize, finish_confirm_resize, revert_resize,
+     finish_revert_resize, stop_instance, start_instance, reboot_instance
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tessera.rpc import RPCClientBase
+
+TOPIC = "tessera-compute"
+
+
+class ComputeAPI(RPCClientBase):
+    TOPIC = TOPIC
+    VERSION = "1.0"
+
+    def _cast(self, ctxt: Any, host: str, method: str, **kwargs: Any) -> None:
+        self.prepare(server=host).cast(ctxt, method, **kwargs)
+
+    def build_and_run_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                               request_spec: Any, selection: Any) -> None:
+        self._cast(ctxt, host, "build_and_run_instance", instance_uuid=instance_uuid,
+                   request_spec=request_spec, selection=selection)
+
+    def terminate_instance(self, ctxt: Any, host: str, instance_uuid: str) -> None:
+        self._cast(ctxt, host, "terminate_instance", instance_uuid=instance_uuid)
+
+    def prep_resize(self, ctxt: Any, host: str, instance_uuid: str, migration_uuid: str,
+                    request_spec: Any, selection: Any) -> None:
+        self._cast(ctxt, host, "prep_resize", instance_uuid=instance_uuid,
+                   migration_uuid=migration_uuid, request_spec=request_spec,
+                   selection=selection)
+
+    def move_step(self, ctxt: Any, host: str, step: str, instance_uuid: str,
+                  migration_uuid: str) -> None:
+        """One of the later steps of a move, all of which take the same arguments."""
+        self._cast(ctxt, host, step, instance_uuid=instance_uuid,
+                   migration_uuid=migration_uuid)
+
+    def power_action(self, ctxt: Any, host: str, action: str, instance_uuid: str,
+                     **kwargs: Any) -> None:
+        self._cast(ctxt, host, action, instance_uuid=instance_uuid, **kwargs)

@@ -1,0 +1,1 @@
+"""The conductor: schedules builds and moves, and routes them to the right cell."""

@@ -1,0 +1,113 @@
+"""The scheduler service: host states from every cell, and the RPC endpoint.
+
+Host states are cached per compute node and read again only when the node's generation
+in its cell database moves (every claim and report bumps it), so a decision over a
+thousand hosts does not parse a thousand topologies. Between a decision and the
+compute host's claim, the cached state already counts the chosen placement (as if
+consumed), so back-to-back requests do not all pick the same pCPUs; the stored state
+replaces it as soon as the host writes its claim.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import oslo_messaging
+
+from tessera.db.api import queries as api_q
+from tessera.db.cell import hosts as host_q
+from tessera.numa.fit import Strategy
+from tessera.objects import HostState, RequestSpec, SchedulingOutcome
+from tessera.routing import CellRouter
+from tessera.scheduler.errors import NoValidHost
+from tessera.scheduler.filters import Filter
+from tessera.scheduler.select import select_destinations
+from tessera.scheduler.weighers import Weigher
+
+LOG = logging.getLogger(__name__)
+COMPUTE_BINARY = "tessera-compute"
+
+
+class HostStateCache:
+    def __init__(self, router: CellRouter, service_down_time: float = 60.0) -> None:
+        self.router = router
+        self.service_down_time = service_down_time
+        self._lock = threading.Lock()
+        self._states: dict[str, HostState] = {}
+        self._generation: dict[str, int] = {}
+
+    def host_states(self, cell_uuid: str | None = None) -> list[HostState]:
+        cells = [c for c in self.router.compute_cells()
+                 if cell_uuid is None or c.uuid == cell_uuid]
+        out: list[HostState] = []
+        for cell in cells:
+            with self.router.api() as s:
+                mapped = {m.host for m in api_q.list_host_mappings(s, cell.uuid)}
+            with self.router.cell_db(cell) as s:
+                services = {v.host: v for v in host_q.list_services(s, binary=COMPUTE_BINARY)}
+                nodes = host_q.list_compute_nodes(s)
+            limit = datetime.now(timezone.utc) - timedelta(seconds=self.service_down_time)
+            for node in nodes:
+                if node.host not in mapped:
+                    continue
+                svc = services.get(node.host)
+                seen = svc.last_seen_up if svc else None
+                if seen is not None and seen.tzinfo is None:
+                    seen = seen.replace(tzinfo=timezone.utc)
+                up = bool(svc and not svc.forced_down and seen and seen >= limit)
+                fresh = HostState(compute_node=node, cell_uuid=cell.uuid, service_up=up,
+                                  service_disabled=bool(svc and svc.disabled),
+                                  disabled_reason=svc.disabled_reason if svc else None)
+                with self._lock:
+                    cached = self._states.get(node.uuid)
+                    if cached is not None and self._generation.get(node.uuid) == \
+                            node.generation:
+                        fresh = cached.model_copy(update={
+                            "service_up": up, "service_disabled": fresh.service_disabled,
+                            "disabled_reason": fresh.disabled_reason})
+                    self._states[node.uuid] = fresh
+                    self._generation[node.uuid] = node.generation
+                out.append(fresh)
+        return out
+
+    def consumed(self, states: Sequence[HostState]) -> None:
+        """Remember the states a decision left behind, until the hosts write theirs."""
+        with self._lock:
+            for st in states:
+                uuid = st.compute_node.uuid
+                if self._generation.get(uuid) == st.compute_node.generation:
+                    self._states[uuid] = st
+
+
+class SchedulerManager:
+    target = oslo_messaging.Target(version="1.0")
+
+    def __init__(self, router: CellRouter, filters: Sequence[Filter] | None = None,
+                 weighers: Sequence[Weigher] | None = None,
+                 strategy: Strategy = Strategy.SPREAD, max_attempts: int = 3,
+                 service_down_time: float = 60.0) -> None:
+        self.cache = HostStateCache(router, service_down_time)
+        self.filters = filters
+        self.weighers = weighers
+        self.strategy = strategy
+        self.max_attempts = max_attempts
+        self._lock = threading.Lock()
+
+    def select_destinations(self, ctxt: Any, spec: RequestSpec,
+                            instance_uuids: list[str]) -> SchedulingOutcome:
+        dest = spec.requested_destination
+        with self._lock:  # decisions in turn, each on the usage the last one left
+            hosts = self.cache.host_states(dest.cell_uuid if dest else None)
+            try:
+                result = select_destinations(
+                    spec, hosts, instance_uuids, filters=self.filters,
+                    weighers=self.weighers, strategy=self.strategy,
+                    max_attempts=self.max_attempts)
+            except NoValidHost as e:
+                return SchedulingOutcome(error=str(e), rejections=e.rejections)
+            self.cache.consumed(result.final_states)
+        return SchedulingOutcome(selections=result.selections, rejections=result.rejections)
