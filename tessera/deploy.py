@@ -37,7 +37,7 @@ from tessera.scheduler.manager import SchedulerManager
 from tessera.scheduler.rpcapi import TOPIC as SCHEDULER_TOPIC
 from tessera.scheduler.rpcapi import SchedulerAPI
 from tessera.scheduler.weighers import load_weighers
-from tessera.service import Service
+from tessera.service import Service, stop_services
 
 LOG = logging.getLogger(__name__)
 
@@ -158,8 +158,7 @@ class AllInOne:
                 if hasattr(s, "manager")}
 
     def stop(self) -> None:
-        for s in reversed(self.services):
-            s.stop()
+        stop_services(list(reversed(self.services)))
         self.services = []
 
     def __enter__(self) -> "AllInOne":
