@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from tessera import __version__
-from tessera.cmd import numa
+from tessera.cmd import numa, services
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="tessera " + __version__)
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     numa.register(groups)
+    services.register(groups)
     return parser
 
 
