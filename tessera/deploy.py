@@ -67,6 +67,7 @@ class Settings:
             api_db=conf.api_database.connection, cell_db=conf.database.connection,
             transport_url=conf.transport_url,
             hosts=hosts if hosts is not None else load_hosts(conf.compute.fake_hosts_file),
+            fake_delay=conf.compute.fake_spawn_delay,
             strategy=Strategy(conf.scheduler.placement_strategy),
             max_attempts=conf.scheduler.max_attempts,
             ratios=Ratios(conf.compute.cpu_allocation_ratio,

@@ -90,3 +90,12 @@ def run_up(args: argparse.Namespace) -> int:
     finally:
         cloud.stop()
     return 0
+
+
+if __name__ == "__main__":
+    commands = {"conductor": conductor, "scheduler": scheduler, "compute": compute}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print("usage: python -m tessera.cmd.services {%s} [options]" % ",".join(commands),
+              file=sys.stderr)
+        sys.exit(2)
+    sys.exit(commands[sys.argv[1]](sys.argv[2:]))

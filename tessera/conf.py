@@ -1,0 +1,305 @@
+"""Tessera's configuration options (oslo.config).
+
+`CONF` is the process-wide configuration every service reads; the `tessera-*` commands
+parse it once with `parse_args()`. `make_conf()` returns a fresh, fully registered
+`ConfigOpts` for tests and all-in-one runs that need several independent configurations
+in one process.
+
+The messaging options `transport_url` and `control_exchange` belong to oslo.messaging;
+they are registered here (unchanged, so oslo.messaging's own registration agrees) with
+Tessera's defaults: in-process `fake://` and the `tessera` exchange.
+"""
+
+from __future__ import annotations
+
+import importlib
+import socket
+from collections.abc import Sequence
+
+import oslo_messaging.opts
+from oslo_config import cfg
+from oslo_utils import netutils
+
+from tessera import __version__
+
+PROJECT = "tessera"
+
+DEFAULT_FILTERS = [
+    "ComputeFilter",
+    "AvailabilityZoneFilter",
+    "RamFilter",
+    "DiskFilter",
+    "VcpuFilter",
+    "NUMATopologyFilter",
+    "PciPassthroughFilter",
+    "ImagePropertiesFilter",
+    "SameHostFilter",
+    "DifferentHostFilter",
+]
+
+DEFAULT_WEIGHERS = ["RamWeigher", "CpuWeigher", "PinnedCpuWeigher"]
+
+_default_opts = [
+    cfg.StrOpt(
+        "host",
+        default=socket.gethostname(),
+        sample_default="<current hostname>",
+        help="Name of this node. Compute services register under this name; RPC "
+        "messages for one host are addressed to it, so it must be unique among the "
+        "compute hosts of a cloud.",
+    ),
+    cfg.StrOpt(
+        "state_path",
+        default="./data",
+        help="Directory where Tessera keeps its state: the SQLite databases of the "
+        "all-in-one and any files services write.",
+    ),
+    cfg.StrOpt(
+        "my_ip",
+        default=netutils.get_my_ipv4(),
+        sample_default="<host_ipv4>",
+        help="IP address of this host, used to reach its services.",
+    ),
+]
+
+_database_opts = [
+    cfg.StrOpt(
+        "connection",
+        default="sqlite:///$state_path/tessera_cell1.sqlite",
+        secret=True,
+        help="SQLAlchemy URL of the cell database (instances, compute nodes, claims, "
+        "migrations).",
+    ),
+]
+
+_api_database_opts = [
+    cfg.StrOpt(
+        "connection",
+        default="sqlite:///$state_path/tessera_api.sqlite",
+        secret=True,
+        help="SQLAlchemy URL of the API database (cell, host and instance mappings, "
+        "request specs, build requests, flavors).",
+    ),
+]
+
+_scheduler_opts = [
+    cfg.IntOpt(
+        "max_attempts",
+        default=3,
+        min=1,
+        help="How many hosts a build may try: the first choice plus reschedules "
+        "after a failed claim or build.",
+    ),
+    cfg.StrOpt(
+        "placement_strategy",
+        default="spread",
+        choices=[
+            ("spread", "prefer hosts with the most free resources"),
+            ("pack", "prefer hosts with the least free resources"),
+        ],
+        help="Whether the weighers spread guests across hosts or pack them onto as "
+        "few hosts as possible. Flips the sign of every weigher multiplier.",
+    ),
+    cfg.ListOpt(
+        "enabled_filters",
+        default=DEFAULT_FILTERS,
+        help="Host filters the scheduler runs, in order. A host must pass all of "
+        "them.",
+    ),
+    cfg.ListOpt(
+        "weighers",
+        default=DEFAULT_WEIGHERS,
+        help="Weighers that rank the hosts that passed the filters.",
+    ),
+    cfg.FloatOpt(
+        "ram_weight_multiplier",
+        default=1.0,
+        help="Multiplier of the free RAM weight; 0 disables it.",
+    ),
+    cfg.FloatOpt(
+        "cpu_weight_multiplier",
+        default=1.0,
+        help="Multiplier of the free vCPU weight; 0 disables it.",
+    ),
+    cfg.FloatOpt(
+        "pinned_cpu_weight_multiplier",
+        default=1.0,
+        help="Multiplier of the free dedicated (pinnable) pCPU weight; 0 disables "
+        "it.",
+    ),
+    cfg.IntOpt(
+        "discover_hosts_in_cells_interval",
+        default=-1,
+        min=-1,
+        help="Seconds between automatic discoveries of new compute hosts in the "
+        "cells; -1 disables it (run `tessera-manage cell_v2 discover_hosts`).",
+    ),
+]
+
+_compute_opts = [
+    cfg.StrOpt(
+        "driver",
+        default="fake",
+        choices=[
+            ("fake", "simulated hosts from fake_hosts_file"),
+            ("libvirt", "this machine, through libvirt"),
+        ],
+        help="Virt driver of the compute service.",
+    ),
+    cfg.StrOpt(
+        "fake_hosts_file",
+        default="etc/hosts.yaml",
+        help="YAML file describing the simulated hosts of the fake driver.",
+    ),
+    cfg.FloatOpt(
+        "fake_spawn_delay",
+        default=0.0,
+        min=0.0,
+        help="Seconds each operation of the fake driver takes (a real hypervisor "
+        "takes seconds to build a guest; tests use it to catch a build in flight).",
+    ),
+    cfg.FloatOpt(
+        "cpu_allocation_ratio",
+        default=4.0,
+        min=0.0,
+        help="Virtual CPUs per shared physical CPU. Dedicated (pinned) CPUs are never "
+        "overcommitted.",
+    ),
+    cfg.FloatOpt(
+        "ram_allocation_ratio",
+        default=1.0,
+        min=0.0,
+        help="Virtual RAM per physical RAM. Huge-page backed memory is never "
+        "overcommitted.",
+    ),
+    cfg.FloatOpt(
+        "disk_allocation_ratio",
+        default=1.0,
+        min=0.0,
+        help="Virtual disk per physical disk.",
+    ),
+    cfg.IntOpt(
+        "report_interval",
+        default=10,
+        min=1,
+        help="Seconds between a compute service's reports of its state, topology "
+        "and usage.",
+    ),
+    cfg.IntOpt(
+        "service_down_time",
+        default=60,
+        min=1,
+        help="Seconds since its last report after which a service counts as down. "
+        "Should be several report_intervals.",
+    ),
+    cfg.BoolOpt(
+        "allow_resize_to_same_host",
+        default=False,
+        help="Let a resize land on the host the guest already runs on.",
+    ),
+    cfg.IntOpt(
+        "build_timeout",
+        default=0,
+        min=0,
+        help="Seconds a build may take before the guest is put in ERROR; 0 disables "
+        "the timeout.",
+    ),
+]
+
+_rpc_opts = [
+    cfg.IntOpt(
+        "response_timeout",
+        default=60,
+        min=1,
+        help="Seconds an RPC call waits for its reply before raising "
+        "MessagingTimeout.",
+    ),
+]
+
+_GROUPS: list[tuple[str | None, list[cfg.Opt]]] = [
+    (None, _default_opts),
+    ("database", _database_opts),
+    ("api_database", _api_database_opts),
+    ("scheduler", _scheduler_opts),
+    ("compute", _compute_opts),
+    ("rpc", _rpc_opts),
+]
+
+_MESSAGING_DEFAULTS = {"transport_url": "fake://", "control_exchange": PROJECT}
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    """Tessera's own options by group, for `oslo-config-generator --namespace tessera`.
+
+    oslo.messaging's options (transport_url, ...) come from its own namespace,
+    `oslo.messaging`.
+    """
+    return [(group, list(opts)) for group, opts in _GROUPS]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every Tessera option, and the messaging ones with Tessera's defaults."""
+    for group, opts in _GROUPS:
+        conf.register_opts(opts, group=group)
+    for group, opts in oslo_messaging.opts.list_opts():
+        conf.register_opts(opts, group=group)
+    _register_messaging_private_opts(conf)
+    for name, value in _MESSAGING_DEFAULTS.items():
+        conf.set_default(name, value)
+
+
+def _register_messaging_private_opts(conf: cfg.ConfigOpts) -> None:
+    """oslo.messaging reads [oslo_messaging_metrics] and [oslo_messaging_tracing] from
+    the transport's conf on every call, but registers them only on the global
+    `cfg.CONF` and leaves them out of `list_opts()`: without this, any other ConfigOpts
+    (make_conf) fails its first RPC call with NoSuchOptError."""
+    for module, name in (("_metrics.client", "oslo_messaging_metrics"),
+                         ("_tracing.client", "oslo_messaging_tracing")):
+        try:
+            opts = getattr(importlib.import_module("oslo_messaging." + module), name)
+        except (ImportError, AttributeError):
+            continue
+        conf.register_opts(opts, group=name)
+
+
+def parse_args(
+    argv: Sequence[str] | None = None,
+    config_files: Sequence[str] | None = None,
+    conf: cfg.ConfigOpts | None = None,
+) -> cfg.ConfigOpts:
+    """Parse command-line arguments and configuration files into `conf` (`CONF`).
+
+    `argv` excludes the program name. Without `config_files` oslo.config looks for
+    `tessera.conf` in its usual places (~/.tessera, /etc/tessera, ...).
+    """
+    conf = CONF if conf is None else conf
+    conf(
+        list(argv) if argv is not None else [],
+        project=PROJECT,
+        version=__version__,
+        default_config_files=list(config_files) if config_files is not None else None,
+    )
+    return conf
+
+
+def make_conf(
+    args: Sequence[str] | None = None, config_files: Sequence[str] | None = None
+) -> cfg.ConfigOpts:
+    """A fresh, registered and parsed configuration, independent of `CONF`.
+
+    Unlike `parse_args`, no configuration file is read unless listed in
+    `config_files`, so tests see the defaults plus what they set.
+    """
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    conf(
+        list(args) if args is not None else [],
+        project=PROJECT,
+        version=__version__,
+        default_config_files=list(config_files) if config_files is not None else [],
+    )
+    return conf
+
+
+CONF = cfg.ConfigOpts()
+register_opts(CONF)
