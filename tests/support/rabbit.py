@@ -28,3 +28,11 @@ def ensure_vhost(name: str, require_service: Callable[..., None]) -> None:
     for args in (("add_vhost", name), ("set_permissions", "-p", name, "guest", ".*", ".*", ".*")):
         done = run(*args)
         assert done.returncode == 0, "rabbitmqctl %s: %s" % (" ".join(args), done.stderr)
+
+
+def drop_vhost(name: str) -> None:
+    """Delete a virtual host made for one test run (and every queue in it)."""
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl:
+        subprocess.run([rabbitmqctl, "-q", "delete_vhost", name], capture_output=True,
+                       timeout=30, check=False)
