@@ -56,6 +56,7 @@ class Settings:
     service_down_time: float = 60.0
     report_interval: float = 10.0
     allow_resize_to_same_host: bool = False
+    discover_hosts_interval: float = -1
     enabled_filters: Sequence[str] | None = None
     weighers: Sequence[str] | None = None
     conf: cfg.ConfigOpts | None = None
@@ -76,6 +77,7 @@ class Settings:
             service_down_time=conf.compute.service_down_time,
             report_interval=conf.compute.report_interval,
             allow_resize_to_same_host=conf.compute.allow_resize_to_same_host,
+            discover_hosts_interval=conf.scheduler.discover_hosts_in_cells_interval,
             enabled_filters=conf.scheduler.enabled_filters,
             weighers=conf.scheduler.weighers, conf=conf)
 
@@ -119,6 +121,9 @@ def scheduler_service(settings: Settings) -> Service:
     manager = SchedulerManager(router, filters, weighers, settings.strategy,
                                settings.max_attempts, settings.service_down_time)
     service = Service(transport, SCHEDULER_TOPIC, [manager], host="scheduler")
+    if settings.discover_hosts_interval > 0:
+        service.add_periodic_task(lambda: cell_admin.discover_hosts(settings.api_db),
+                                  settings.discover_hosts_interval)
     return service
 
 
