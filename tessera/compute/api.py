@@ -21,7 +21,7 @@ from tessera.db.api import queries as api_q
 from tessera.db.cell import instances as inst_q
 from tessera.db.cell import queries as mig_q
 from tessera.numa.request import PciRequest
-from tessera.objects import (BuildRequest, Flavor, ImageMeta, Instance, InstanceFault,
+from tessera.objects import (BuildRequest, CellMapping, Flavor, ImageMeta, Instance, InstanceFault,
                              InstanceMapping, Migration, MigrationStatus, RequestSpec,
                              TaskState, VmState)
 from tessera.routing import CellRouter
@@ -238,3 +238,103 @@ class CloudAPI:
         if cell is None:
             raise InstanceInvalidState("instance %s is not scheduled yet" % instance_uuid)
         return cell
+
+    # -- added for the HTTP API (issue 4): reads and admin writes it needs -------------
+
+    def list_flavors(self, *, is_public: bool | None = True, marker: str | None = None,
+                     limit: int | None = None, min_memory_mb: int | None = None,
+                     min_root_gb: int | None = None) -> list[Flavor]:
+        with self.router.api() as s:
+            return flavor_q.list_flavors(s, is_public=is_public, marker=marker, limit=limit,
+                                         min_memory_mb=min_memory_mb,
+                                         min_root_gb=min_root_gb)
+
+    def find_flavor(self, ref: str) -> Flavor:
+        """A flavor by flavorid, else by name (`FlavorNotFound`)."""
+        with self.router.api() as s:
+            try:
+                return flavor_q.get_flavor(s, ref)
+            except db_errors.FlavorNotFound:
+                return flavor_q.get_flavor_by_name(s, ref)
+
+    def delete_flavor(self, flavorid: str) -> None:
+        with self.router.api() as s:
+            flavor_q.delete_flavor(s, flavorid)
+
+    def set_flavor_extra_specs(self, flavorid: str, specs: dict[str, str],
+                               also_known: Iterable[str] = ()) -> Flavor:
+        """Validate each spec on its own (Nova 2.86's rules), then the flavor as a
+        whole request, then store; raises InvalidRequest (nothing stored) if invalid."""
+        from tessera.numa.constraints import validate_extra_specs
+        validate_extra_specs(specs, also_known=frozenset(also_known))
+        with self.router.api() as s:
+            flavor = flavor_q.get_flavor(s, flavorid)
+            merged = flavor.model_copy(update={"extra_specs": {**flavor.extra_specs,
+                                                                **specs}})
+            RequestSpec.build("flavor-check", merged)
+            return flavor_q.set_flavor_extra_specs(s, flavorid, specs)
+
+    def unset_flavor_extra_spec(self, flavorid: str, key: str) -> Flavor:
+        with self.router.api() as s:
+            return flavor_q.unset_flavor_extra_spec(s, flavorid, key)
+
+    def update_flavor_description(self, flavorid: str, description: str | None) -> Flavor:
+        from tessera.db.api import server_queries as sq
+        with self.router.api() as s:
+            return sq.update_flavor_description(s, flavorid, description)
+
+    def get_any(self, instance_uuid: str) -> Instance:
+        """An instance, deleted ones included (instance actions of deleted servers)."""
+        try:
+            return self.get(instance_uuid)
+        except InstanceNotFound:
+            pass
+        try:
+            cell = self.router.cell_of_instance(instance_uuid)
+        except db_errors.InstanceMappingNotFound:
+            raise InstanceNotFound(instance_uuid) from None
+        if cell is None:
+            raise InstanceNotFound(instance_uuid)
+        with self.router.cell_db(cell) as s:
+            try:
+                return inst_q.get_instance(s, instance_uuid, read_deleted=True)
+            except db_errors.InstanceNotFound:
+                raise InstanceNotFound(instance_uuid) from None
+
+    def list_deleted(self, project_id: str | None = None) -> list[Instance]:
+        """Soft-deleted instances of every cell (`changes-since` lists them)."""
+        out: list[Instance] = []
+        for cell in self.router.cells():
+            with self.router.cell_db(cell) as s:
+                out.extend(inst_q.list_instances(s, project_id=project_id, deleted=True))
+        return out
+
+    def list_services(self) -> list[tuple[CellMapping, Any]]:
+        """Every service record of every compute cell, with its cell."""
+        from tessera.db.cell import api_views
+        out: list[tuple[CellMapping, Any]] = []
+        for cell in self.router.compute_cells():
+            with self.router.cell_db(cell) as s:
+                out.extend((cell, r) for r in api_views.list_service_records(s))
+        return out
+
+    def update_service(self, key: str | int, **values: Any) -> Any:
+        """Set `disabled`, `disabled_reason` or `forced_down` of the service with this
+        uuid (or integer id), in whichever cell holds it (`ServiceNotFound`)."""
+        from tessera.db.cell import api_views
+        for cell in self.router.compute_cells():
+            with self.router.cell_db(cell) as s:
+                try:
+                    return api_views.update_service_record(s, key, **values)
+                except db_errors.ServiceNotFound:
+                    continue
+        raise db_errors.ServiceNotFound(key)
+
+    def list_compute_nodes(self) -> list[Any]:
+        """Every compute node of every compute cell (with its integer id)."""
+        from tessera.db.cell import api_views
+        out: list[Any] = []
+        for cell in self.router.compute_cells():
+            with self.router.cell_db(cell) as s:
+                out.extend(api_views.list_node_records(s))
+        return out
