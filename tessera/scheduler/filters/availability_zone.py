@@ -1,0 +1,23 @@
+"""AvailabilityZoneFilter: the host is in the availability zone the request asks for.
+
+A host in no zone is in the default zone, `nova`, as with Nova's
+`default_availability_zone`. A request without a zone passes everywhere.
+"""
+
+from __future__ import annotations
+
+from tessera.objects import HostState, RequestSpec
+from tessera.scheduler.filters.base import DEFAULT_AVAILABILITY_ZONE, FilterContext, HostFilter
+
+
+def _check(host: HostState, spec: RequestSpec, ctx: FilterContext) -> str | None:
+    wanted = spec.availability_zone
+    if not wanted:
+        return None
+    zone = host.availability_zone or DEFAULT_AVAILABILITY_ZONE
+    if zone != wanted:
+        return "host is in availability zone %r, the request asks for %r" % (zone, wanted)
+    return None
+
+
+FILTER = HostFilter("AvailabilityZoneFilter", _check)
