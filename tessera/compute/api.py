@@ -62,7 +62,8 @@ class CloudAPI:
                name: str = "", count: int = 1, availability_zone: str | None = None,
                metadata: dict[str, str] | None = None,
                scheduler_hints: dict[str, list[str]] | None = None,
-               pci_requests: Iterable[PciRequest] = ()) -> list[Instance]:
+               pci_requests: Iterable[PciRequest] = (),
+               key_name: str | None = None) -> list[Instance]:
         """Accept `count` servers; raises `tessera.numa.errors.InvalidRequest` when the
         flavor and image are invalid together. Scheduling happens asynchronously."""
         image = image or ImageMeta()
@@ -76,7 +77,8 @@ class CloudAPI:
                 inst = Instance(uuid=uuid, display_name=display, project_id=ctxt.project_id,
                                 user_id=ctxt.user_id, flavor=flavor, image=image,
                                 availability_zone=availability_zone,
-                                metadata=dict(metadata or {}), created_at=now())
+                                metadata=dict(metadata or {}), key_name=key_name,
+                                created_at=now())
                 spec = RequestSpec.build(uuid, flavor, image, pci,
                                          project_id=ctxt.project_id, user_id=ctxt.user_id,
                                          availability_zone=availability_zone,
@@ -300,6 +302,14 @@ class CloudAPI:
                 return inst_q.get_instance(s, instance_uuid, read_deleted=True)
             except db_errors.InstanceNotFound:
                 raise InstanceNotFound(instance_uuid) from None
+
+    def rename(self, instance_uuid: str, name: str) -> Instance:
+        """Change a scheduled instance's display name (InstanceInvalidState while it
+        is still a build request)."""
+        cell = self._cell(instance_uuid)
+        with self.router.cell_db(cell) as s:
+            inst = inst_q.get_instance(s, instance_uuid)
+            return inst_q.save_instance(s, inst.model_copy(update={"display_name": name}))
 
     def list_deleted(self, project_id: str | None = None) -> list[Instance]:
         """Soft-deleted instances of every cell (`changes-since` lists them)."""

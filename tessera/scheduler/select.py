@@ -9,10 +9,12 @@ is then *consumed* in a local copy of the host states (pins, pages, devices, mem
 vCPUs, disk and the instance uuid), so the next instance sees that usage and two
 instances of one request never share a pCPU. Inputs are never changed.
 
-The NUMA placement of a host is computed once per host state (and shared between
-hosts of the same shape, see `filters.base.numa_answer`) and kept in the
-`FilterContext`: the filter's answer is the Selection's placement, and only the
-consumed host is fitted again for the next instance.
+The NUMA fit, by far the costliest check, runs after the weighing and only on the
+hosts taken in rank order until the chosen one and its alternates are found: on a
+thousand hosts a decision fits a handful, not a thousand. Its answer is computed once
+per host state (and shared between hosts of the same shape, see
+`filters.base.numa_answer`), kept in the `FilterContext`, and becomes the Selection's
+placement; only the consumed host is fitted again for the next instance.
 """
 
 from __future__ import annotations
@@ -63,8 +65,12 @@ def select_destinations(spec: RequestSpec, hosts: Sequence[HostState],
     ctx = FilterContext.for_request(spec, state, strategy)
     seen: dict[tuple[str, str, str], Rejection] = {}
     selections: list[list[Selection]] = []
+    # The NUMA fit is the one costly check: it runs last, lazily, on the best-ranked
+    # hosts only (`_with_placements`), until the chosen host and its alternates are
+    # found; a no-valid-host answer has still fitted, and explained, every host.
+    eager = [f for f in filters if f.name != NUMA_FILTER]
     for i, uuid in enumerate(uuids):
-        passed, rejected = _filter(state, spec, filters, ctx)
+        passed, rejected = _filter(state, spec, eager, ctx)
         _record(seen, rejected)
         ranked = _rank([state[j] for j in passed], spec, weighers, strategy)
         picked, rejected = _with_placements(ranked, passed, state, spec, ctx,
