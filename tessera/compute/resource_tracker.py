@@ -174,7 +174,7 @@ class ResourceTracker:
     def _add(node: ComputeNode, placement: Placement, flavor: Flavor) -> ComputeNode:
         return node.model_copy(update={
             "numa": apply(node.numa, placement),
-            "vcpus_used": node.vcpus_used + flavor.vcpus,
+            "vcpus_used": node.vcpus_used + _floating(placement, flavor),
             "memory_mb_used": node.memory_mb_used + flavor.memory_mb,
             "local_gb_used": node.local_gb_used + flavor.root_gb + flavor.ephemeral_gb,
             "running_vms": node.running_vms + 1})
@@ -183,7 +183,7 @@ class ResourceTracker:
     def _remove(node: ComputeNode, placement: Placement, flavor: Flavor) -> ComputeNode:
         return node.model_copy(update={
             "numa": release(node.numa, placement),
-            "vcpus_used": max(0, node.vcpus_used - flavor.vcpus),
+            "vcpus_used": max(0, node.vcpus_used - _floating(placement, flavor)),
             "memory_mb_used": max(0, node.memory_mb_used - flavor.memory_mb),
             "local_gb_used": max(0, node.local_gb_used - flavor.root_gb - flavor.ephemeral_gb),
             "running_vms": max(0, node.running_vms - 1)})
@@ -198,3 +198,9 @@ class ResourceTracker:
             expected = self.node.generation
         return self.store.save(node.model_copy(update={"generation": expected or 0}),
                                expected)
+
+
+def _floating(placement: Placement, flavor: Flavor) -> int:
+    """vCPUs that float over shared CPUs: what `ComputeNode.vcpus_used` counts (pinned
+    vCPUs are counted in the NUMA usage instead)."""
+    return flavor.vcpus - sum(len(c.pins) for c in placement.cells)

@@ -30,6 +30,9 @@ class GuestNotFound(VirtError):
 
 @dataclass(frozen=True)
 class NodeResources:
+    """A hypervisor's capacity. `vcpus` counts the CPUs floating guests run on
+    (`cpu_shared_set`); dedicated CPUs are in the NUMA topology."""
+
     hypervisor_hostname: str
     hypervisor_type: str
     hypervisor_version: int

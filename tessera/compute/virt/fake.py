@@ -60,7 +60,7 @@ class FakeDriver:
         cells = self._host.cells
         return NodeResources(
             hypervisor_hostname=self._host.name, hypervisor_type=self._hv_type,
-            hypervisor_version=1, vcpus=sum(len(c.cpus) for c in cells),
+            hypervisor_version=1, vcpus=sum(len(c.shared) for c in cells),
             memory_mb=sum(c.memory_mb for c in cells), local_gb=self._local_gb)
 
     def inject_failure(self, operation: str, times: int = 1) -> None:
