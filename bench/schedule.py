@@ -40,22 +40,28 @@ from tessera.scheduler.weighers import load_weighers  # noqa: E402
 VF = {"vendor_id": "8086", "product_id": "154c", "dev_type": "type-VF"}
 
 
-def make_host(i: int, rng: random.Random) -> HostState:
+def compact_host(i: int, rng: random.Random) -> dict:
+    """A simulated NFV host in the compact form of etc/hosts.yaml: 2 SMT cells of 16-24
+    cores, 2M and 1G pages, four VFs on cell 0."""
     cores = rng.choice([16, 20, 24])
     mem = rng.choice([131072, 196608])
     cells = []
     for c in range(2):
-        cell = {"memory_mb": mem, "hugepages": {"2M": mem // 16, "1G": mem // 4096}}
+        cell: dict = {"memory_mb": mem, "hugepages": {"2M": mem // 16, "1G": mem // 4096}}
         if c == 0:
             cell["pci"] = [dict(VF, count=4, address="0000:3b:02.0", physnet="physnet1")]
         cells.append(cell)
-    compact = {"name": "node-%04d" % i, "cpu_allocation_ratio": 4.0,
-               "ram_allocation_ratio": 1.0, "cells": cells,
-               "topology": {"cells": 2, "cores": cores, "threads": 2, "shared_cores": 1}}
-    numa = host_from_dict(expand_host(compact))
+    return {"name": "node-%04d" % i, "cpu_allocation_ratio": 4.0,
+            "ram_allocation_ratio": 1.0, "cells": cells,
+            "topology": {"cells": 2, "cores": cores, "threads": 2, "shared_cores": 1}}
+
+
+def make_host(i: int, rng: random.Random) -> HostState:
+    numa = host_from_dict(expand_host(compact_host(i, rng)))
     shared = sum(len(cell.shared) for cell in numa.cells)
+    memory = sum(cell.memory_mb for cell in numa.cells)
     node = ComputeNode(uuid="cn-%04d" % i, host=numa.name, hypervisor_hostname=numa.name,
-                       vcpus=shared, memory_mb=2 * mem, local_gb=2000, numa=numa)
+                       vcpus=shared, memory_mb=memory, local_gb=2000, numa=numa)
     return HostState(compute_node=node, cell_uuid="cell1", availability_zone="nova")
 
 

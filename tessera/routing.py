@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tessera.db import errors as db_errors
 from tessera.db.api import queries as api_q
-from tessera.db.engine import get_engine, session_scope
+from tessera.db.engine import get_engine, read_scope, session_scope
 from tessera.objects import CellMapping
 from tessera.rpc import get_transport
 
@@ -31,14 +31,18 @@ class CellRouter:
         self._hosts: dict[str, str] = {}
 
     @contextmanager
-    def api(self) -> Iterator[Session]:
-        with session_scope(get_engine(self.api_db_url)) as session:
+    def api(self, readonly: bool = False) -> Iterator[Session]:
+        scope = read_scope if readonly else session_scope
+        with scope(get_engine(self.api_db_url)) as session:
             yield session
 
     @contextmanager
-    def cell_db(self, cell: CellMapping | str) -> Iterator[Session]:
+    def cell_db(self, cell: CellMapping | str, readonly: bool = False) -> Iterator[Session]:
+        """A unit of work on the cell's database; `readonly` ones never wait for
+        writers on SQLite."""
         mapping = self.cell(cell) if isinstance(cell, str) else cell
-        with session_scope(get_engine(mapping.database_connection)) as session:
+        scope = read_scope if readonly else session_scope
+        with scope(get_engine(mapping.database_connection)) as session:
             yield session
 
     def transport(self, cell: CellMapping | str) -> oslo_messaging.Transport:
@@ -49,7 +53,7 @@ class CellRouter:
         """Every cell, cell0 included."""
         with self._lock:
             if refresh or not self._cells:
-                with self.api() as s:
+                with self.api(readonly=True) as s:
                     self._cells = {c.uuid: c for c in api_q.list_cell_mappings(s)}
             return list(self._cells.values())
 
@@ -76,7 +80,7 @@ class CellRouter:
         with self._lock:
             uuid = self._hosts.get(host)
         if uuid is None:
-            with self.api() as s:
+            with self.api(readonly=True) as s:
                 uuid = api_q.get_host_mapping(s, host).cell_uuid
             with self._lock:
                 self._hosts[host] = uuid
@@ -84,6 +88,6 @@ class CellRouter:
 
     def cell_of_instance(self, instance_uuid: str) -> CellMapping | None:
         """The instance's cell; None while it is not scheduled yet."""
-        with self.api() as s:
+        with self.api(readonly=True) as s:
             mapping = api_q.get_instance_mapping(s, instance_uuid)
         return self.cell(mapping.cell_uuid) if mapping.cell_uuid else None

@@ -94,16 +94,23 @@ class CloudAPI:
         return made
 
     def get(self, instance_uuid: str) -> Instance:
-        try:
-            cell = self.router.cell_of_instance(instance_uuid)
-            if cell is None:
-                with self.router.api() as s:
-                    return api_q.get_build_request(s, instance_uuid).instance
-            with self.router.cell_db(cell) as s:
-                return inst_q.get_instance(s, instance_uuid)
-        except (db_errors.InstanceMappingNotFound, db_errors.BuildRequestNotFound,
-                db_errors.InstanceNotFound):
-            raise InstanceNotFound(instance_uuid) from None
+        """The instance from its cell, or from its build request while unscheduled.
+
+        The conductor maps an instance and drops its build request in one transaction;
+        a reader that saw it unmapped and then finds no build request looks again."""
+        for _ in range(2):
+            try:
+                cell = self.router.cell_of_instance(instance_uuid)
+                if cell is None:
+                    with self.router.api(readonly=True) as s:
+                        return api_q.get_build_request(s, instance_uuid).instance
+                with self.router.cell_db(cell, readonly=True) as s:
+                    return inst_q.get_instance(s, instance_uuid)
+            except db_errors.BuildRequestNotFound:
+                continue
+            except (db_errors.InstanceMappingNotFound, db_errors.InstanceNotFound):
+                break
+        raise InstanceNotFound(instance_uuid)
 
     def fault(self, instance_uuid: str) -> InstanceFault | None:
         cell = self.router.cell_of_instance(instance_uuid)
@@ -348,3 +355,19 @@ class CloudAPI:
             with self.router.cell_db(cell) as s:
                 out.extend(api_views.list_node_records(s))
         return out
+
+    def migrate_to_host(self, ctxt: Any, instance_uuid: str, host: str | None) -> None:
+        """Cold-migrate to `host` (the scheduler still checks it fits; ignore_hosts
+        keeps the source out) or, with None, wherever the scheduler picks. The choice
+        is written to the persisted RequestSpec's `force_hosts` before the move, so a
+        host asked for once never sticks to a later move."""
+        self.set_forced_host(instance_uuid, host)
+        self.migrate(ctxt, instance_uuid)
+
+    def set_forced_host(self, instance_uuid: str, host: str | None) -> None:
+        """Set (or with None clear) the persisted RequestSpec's forced host."""
+        with self.router.api() as s:
+            spec = api_q.get_request_spec(s, instance_uuid)
+            wanted = [host] if host else []
+            if spec.force_hosts != wanted:
+                api_q.save_request_spec(s, spec.model_copy(update={"force_hosts": wanted}))

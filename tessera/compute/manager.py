@@ -29,7 +29,7 @@ from tessera.db import errors as db_errors
 from tessera.db.cell import hosts as host_q
 from tessera.db.cell import instances as inst_q
 from tessera.db.cell import queries as mig_q
-from tessera.db.engine import get_engine, session_scope
+from tessera.db.engine import get_engine, read_scope, session_scope
 from tessera.numa.fit import Strategy
 from tessera.objects import (Instance, InstanceFault, MigrationContext, MigrationStatus,
                              PowerState, RequestSpec, Selection, Service, TaskState,
@@ -57,8 +57,9 @@ class ComputeManager:
         self.tracker = ResourceTracker(driver, DbNodeStore(db_url), ratios, strategy)
 
     @contextmanager
-    def db(self) -> Iterator[Session]:
-        with session_scope(get_engine(self.db_url)) as s:
+    def db(self, readonly: bool = False) -> Iterator[Session]:
+        scope = read_scope if readonly else session_scope
+        with scope(get_engine(self.db_url)) as s:
             yield s
 
     # -- start and periodic work ---------------------------------------------------
@@ -297,14 +298,14 @@ class ComputeManager:
     # -- helpers ---------------------------------------------------------------------
 
     def _get(self, instance_uuid: str) -> Instance | None:
-        with self.db() as s:
+        with self.db(readonly=True) as s:
             try:
                 return inst_q.get_instance(s, instance_uuid)
             except db_errors.InstanceNotFound:
                 return None
 
     def _migration(self, migration_uuid: str):
-        with self.db() as s:
+        with self.db(readonly=True) as s:
             try:
                 return mig_q.get_migration(s, migration_uuid)
             except db_errors.MigrationNotFound:

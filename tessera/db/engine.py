@@ -102,7 +102,21 @@ def _set_up_sqlite(engine: Engine, *, foreign_keys: bool, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (and queue on busy_timeout) rather than
+        # failing to upgrade a read lock; readers start deferred and, with WAL, run
+        # beside a writer.
+        readonly = conn.get_execution_options().get(_READONLY)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+_READONLY = "tessera_readonly"
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads: on SQLite it does not wait for writers."""
+    with session_scope(engine.execution_options(**{_READONLY: True})) as session:
+        yield session
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -30,6 +31,7 @@ from tessera.scheduler.weighers import Weigher
 
 LOG = logging.getLogger(__name__)
 COMPUTE_BINARY = "tessera-compute"
+SERVICES_TTL = 1.0
 
 
 class HostStateCache:
@@ -39,40 +41,65 @@ class HostStateCache:
         self._lock = threading.Lock()
         self._states: dict[str, HostState] = {}
         self._generation: dict[str, int] = {}
+        self._mapped: dict[str, set[str]] = {}
+        self._service_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     def host_states(self, cell_uuid: str | None = None) -> list[HostState]:
         cells = [c for c in self.router.compute_cells()
                  if cell_uuid is None or c.uuid == cell_uuid]
         out: list[HostState] = []
+        limit = datetime.now(timezone.utc) - timedelta(seconds=self.service_down_time)
         for cell in cells:
-            with self.router.api() as s:
-                mapped = {m.host for m in api_q.list_host_mappings(s, cell.uuid)}
-            with self.router.cell_db(cell) as s:
-                services = {v.host: v for v in host_q.list_services(s, binary=COMPUTE_BINARY)}
-                nodes = host_q.list_compute_nodes(s)
-            limit = datetime.now(timezone.utc) - timedelta(seconds=self.service_down_time)
-            for node in nodes:
-                if node.host not in mapped:
-                    continue
-                svc = services.get(node.host)
-                seen = svc.last_seen_up if svc else None
-                if seen is not None and seen.tzinfo is None:
-                    seen = seen.replace(tzinfo=timezone.utc)
-                up = bool(svc and not svc.forced_down and seen and seen >= limit)
-                fresh = HostState(compute_node=node, cell_uuid=cell.uuid, service_up=up,
-                                  service_disabled=bool(svc and svc.disabled),
-                                  disabled_reason=svc.disabled_reason if svc else None)
+            mapped = self._mapped_hosts(cell.uuid)
+            with self.router.cell_db(cell, readonly=True) as s:
+                services = self._services(s, cell.uuid)
+                generations = host_q.compute_node_generations(s)
                 with self._lock:
-                    cached = self._states.get(node.uuid)
-                    if cached is not None and self._generation.get(node.uuid) == \
-                            node.generation:
-                        fresh = cached.model_copy(update={
-                            "service_up": up, "service_disabled": fresh.service_disabled,
-                            "disabled_reason": fresh.disabled_reason})
-                    self._states[node.uuid] = fresh
-                    self._generation[node.uuid] = node.generation
-                out.append(fresh)
+                    if any(h not in mapped for h, _ in generations.values()):
+                        mapped = self._mapped_hosts(cell.uuid, refresh=True)
+                    stale = [u for u, (host, gen) in generations.items()
+                             if host in mapped and self._generation.get(u) != gen]
+                fresh = {n.uuid: n for n in host_q.get_compute_nodes(s, stale)}
+            with self._lock:
+                for uuid, (host, _gen) in generations.items():
+                    if host not in mapped:
+                        continue
+                    svc = services.get(host)
+                    node = fresh.get(uuid)
+                    cached = self._states.get(uuid)
+                    if node is None and cached is None:
+                        continue
+                    base = (HostState(compute_node=node, cell_uuid=cell.uuid)
+                            if node is not None else cached)
+                    state = base.model_copy(update={  # type: ignore[union-attr]
+                        "service_up": _is_up(svc, limit),
+                        "service_disabled": bool(svc and svc.disabled),
+                        "disabled_reason": svc.disabled_reason if svc else None})
+                    if node is not None:
+                        self._generation[uuid] = node.generation
+                    self._states[uuid] = state
+                    out.append(state)
         return out
+
+    def _services(self, session: Any, cell_uuid: str) -> dict[str, Any]:
+        """Compute services by host, read at most once a second (their state only
+        says up or down, enabled or not, at the scale of `service_down_time`)."""
+        read_at, cached = self._service_cache.get(cell_uuid, (0.0, None))
+        if cached is None or time.monotonic() - read_at > SERVICES_TTL:
+            cached = {v.host: v for v in host_q.list_services(session,
+                                                               binary=COMPUTE_BINARY)}
+            self._service_cache[cell_uuid] = (time.monotonic(), cached)
+        return cached
+
+    def _mapped_hosts(self, cell_uuid: str, refresh: bool = False) -> set[str]:
+        """The hosts mapped to a cell, read again when a compute node of an unknown
+        host shows up (it may have been mapped since)."""
+        cached = self._mapped.get(cell_uuid)
+        if cached is None or refresh:
+            with self.router.api(readonly=True) as s:
+                cached = {m.host for m in api_q.list_host_mappings(s, cell_uuid)}
+            self._mapped[cell_uuid] = cached
+        return cached
 
     def consumed(self, states: Sequence[HostState]) -> None:
         """Remember the states a decision left behind, until the hosts write theirs."""
@@ -81,6 +108,13 @@ class HostStateCache:
                 uuid = st.compute_node.uuid
                 if self._generation.get(uuid) == st.compute_node.generation:
                     self._states[uuid] = st
+
+
+def _is_up(svc, limit: datetime) -> bool:
+    seen = svc.last_seen_up if svc else None
+    if seen is not None and seen.tzinfo is None:
+        seen = seen.replace(tzinfo=timezone.utc)
+    return bool(svc and not svc.forced_down and seen and seen >= limit)
 
 
 class SchedulerManager:

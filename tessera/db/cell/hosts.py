@@ -206,3 +206,20 @@ def save_usage(session: Session, node: ComputeNode, expected_generation: int) ->
         raise errors.GenerationConflict(node.uuid, expected_generation, actual)
     session.expire_all()
     return stored
+
+
+def compute_node_generations(session: Session) -> dict[str, tuple[str, int]]:
+    """Every compute node's uuid -> (host, generation): what a reader caching compute
+    nodes checks to know which ones to read again."""
+    rows = session.execute(select(ComputeNodeRow.uuid, ComputeNodeRow.host,
+                                  ComputeNodeRow.generation))
+    return {uuid: (host, generation) for uuid, host, generation in rows}
+
+
+def get_compute_nodes(session: Session, uuids: Iterable[str]) -> list[ComputeNode]:
+    """The compute nodes with these uuids (unknown ones are left out)."""
+    wanted = list(uuids)
+    if not wanted:
+        return []
+    rows = session.scalars(select(ComputeNodeRow).where(ComputeNodeRow.uuid.in_(wanted)))
+    return [_to_node(row) for row in rows]
