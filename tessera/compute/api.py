@@ -67,8 +67,10 @@ class CloudAPI:
         """Accept `count` servers; raises `tessera.numa.errors.InvalidRequest` when the
         flavor and image are invalid together. Scheduling happens asynchronously."""
         image = image or ImageMeta()
-        pci = list(pci_requests)
-        RequestSpec.build("check", flavor, image, pci)
+        template = RequestSpec.build("", flavor, image, pci_requests,
+                                     project_id=ctxt.project_id, user_id=ctxt.user_id,
+                                     availability_zone=availability_zone,
+                                     scheduler_hints=dict(scheduler_hints or {}))
         made: list[Instance] = []
         with self.router.api() as s:
             for i in range(count):
@@ -79,10 +81,7 @@ class CloudAPI:
                                 availability_zone=availability_zone,
                                 metadata=dict(metadata or {}), key_name=key_name,
                                 created_at=now())
-                spec = RequestSpec.build(uuid, flavor, image, pci,
-                                         project_id=ctxt.project_id, user_id=ctxt.user_id,
-                                         availability_zone=availability_zone,
-                                         scheduler_hints=dict(scheduler_hints or {}))
+                spec = template.model_copy(update={"instance_uuid": uuid})
                 api_q.create_build_request(s, BuildRequest(
                     instance_uuid=uuid, project_id=ctxt.project_id, instance=inst,
                     created_at=inst.created_at))

@@ -202,7 +202,7 @@ class ComputeManager:
         try:
             self.driver.power_off(inst)
         except VirtError as e:
-            self.tracker_of_dest_release(ctxt, mig)
+            self._abort_on_destination(ctxt, mig)
             return self._move_failed(inst, mig, str(e))
         self._save(inst.model_copy(update={"task_state": TaskState.RESIZE_MIGRATED,
                                            "power_state": PowerState.SHUTDOWN}),
@@ -211,12 +211,14 @@ class ComputeManager:
         self.compute_rpc.move_step(ctxt, mig.dest_compute or self.host, "finish_resize",
                                    instance_uuid, migration_uuid)
 
-    def tracker_of_dest_release(self, ctxt: Any, mig: Any) -> None:
+    def _abort_on_destination(self, ctxt: Any, mig: Any) -> None:
+        """Tell the destination to let go of what it claimed for a move that failed."""
         if mig.dest_compute:
             self.compute_rpc.move_step(ctxt, mig.dest_compute, "abort_move",
                                        mig.instance_uuid, mig.uuid)
 
     def abort_move(self, ctxt: Any, instance_uuid: str, migration_uuid: str) -> None:
+        """On the destination: a move failed on the source; free its claim here."""
         self.tracker.release(move_claim_id(migration_uuid))
 
     def finish_resize(self, ctxt: Any, instance_uuid: str, migration_uuid: str) -> None:
