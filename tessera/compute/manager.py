@@ -89,9 +89,11 @@ class ComputeManager:
         self.report()
 
     def report(self) -> None:
-        """Heartbeat: the service is up."""
+        """Heartbeat (the service is up) and the host's topology and usage (written
+        again only when they changed; every claim writes its own)."""
         with self.db() as s:
             host_q.heartbeat(s, self.host, BINARY)
+        self.tracker.report()
 
     # -- builds and deletes ----------------------------------------------------------
 

@@ -72,6 +72,7 @@ class ResourceTracker:
         self._lock = threading.RLock()
         self._claims: dict[str, Claim] = {}
         self._node: ComputeNode | None = None
+        self._base: ComputeNode | None = None
         self._uuid: str | None = None
 
     @property
@@ -84,7 +85,7 @@ class ResourceTracker:
         with self._lock:
             self._uuid = node_uuid
             self._claims = {c.claim_id: c for c in claims}
-            node = self._blank_node()
+            node = self._base = self._blank_node()
             for claim in self._claims.values():
                 try:
                     node = self._add(node, claim.placement, claim.flavor)
@@ -128,6 +129,25 @@ class ResourceTracker:
                 return
             node = self.node
             self._node = self._save(self._remove(node, claim.placement, claim.flavor))
+
+    def report(self) -> ComputeNode:
+        """The periodic report: when the hypervisor's topology or capacity changed
+        (huge pages reconfigured, CPUs offlined), usage is rebuilt on the new one from
+        the same claims; when the stored node differs from what this tracker holds (it
+        was lost or overwritten), it is written again. Otherwise nothing is written."""
+        with self._lock:
+            fresh = self._blank_node()
+            node = self.node
+            if (fresh.numa.cells, fresh.numa.pci, fresh.vcpus, fresh.memory_mb,
+                    fresh.local_gb) != (self._base.numa.cells, self._base.numa.pci,
+                                        self._base.vcpus, self._base.memory_mb,
+                                        self._base.local_gb):
+                return self.start(list(self._claims.values()), node.uuid)
+            stored = self.store.load(node.hypervisor_hostname)
+            keys = ("numa", "vcpus_used", "memory_mb_used", "local_gb_used", "running_vms")
+            if stored is None or any(getattr(stored, k) != getattr(node, k) for k in keys):
+                self._node = self._save(node, fresh=True)
+            return self.node
 
     def rename(self, old_id: str, new_id: str) -> None:
         """Keep a claim under another id (a move's claim becomes the guest's own)."""

@@ -124,3 +124,26 @@ def test_restart_rebuilds_usage_from_the_claims(tracker):
     node = again.start([Claim(c.claim_id, c.placement, c.flavor) for c in kept], "node-1")
     assert node.numa.cells == usage.cells
     assert node.generation > tracker.node.generation - 1
+
+
+def test_report_rebuilds_usage_when_the_hypervisor_changes(tracker):
+    tracker.claim("i1", request(PINNED), PINNED)
+    generation = tracker.node.generation
+    assert tracker.report().generation == generation  # nothing changed: nothing written
+    more_pages = dict(HOSTS["edge-2n-busy"])
+    more_pages["cells"] = [dict(c, hugepages={"2M": 8192, "1G": 4})
+                           for c in more_pages["cells"]]
+    tracker.driver = FakeDriver(more_pages)
+    node = tracker.report()
+    assert node.generation > generation
+    assert [p.total for p in node.numa.cells[0].pages if p.size_kb == 2048] == [8192]
+    pinned = set().union(*(c.pinned for c in node.numa.cells))
+    assert pinned == set(tracker.holds("i1").placement.cells[0].pins.values())
+
+
+def test_report_writes_back_a_node_that_was_lost(tracker):
+    tracker.claim("i1", request(PINNED), PINNED)
+    tracker.store.nodes.clear()
+    tracker.report()
+    stored = tracker.store.load(tracker.node.hypervisor_hostname)
+    assert stored is not None and stored.numa.cells == tracker.node.numa.cells
