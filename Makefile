@@ -6,7 +6,7 @@ SHARED_NUMA := ../shared/bench/numa
 BENCH_OUT := build/bench
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test bench clean
+.PHONY: run demo test bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(STAMP)
+	$(BIN)/tessera up
+
+demo: $(STAMP)
 	$(BIN)/tessera numa demo --hosts etc/hosts.yaml --flavors etc/flavors.yaml
 
 test: $(STAMP)

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
+
 from tessera.conf import make_conf
 from tessera.deploy import (AllInOne, Settings, compute_service, conductor_service,
                             load_hosts, scheduler_service)
@@ -65,15 +67,77 @@ def compute(argv: Sequence[str] | None = None) -> int:
 
 
 def register(groups: argparse._SubParsersAction) -> None:
-    up = groups.add_parser("up", help="run every service in this process",
+    up = groups.add_parser("up", help="run every service and the Compute API in this "
+                           "process",
                            description="Start the all-in-one: SQLite databases under "
-                           "--data-dir, in-process RPC and fake hosts from --hosts.")
+                           "--data-dir, in-process RPC, fake hosts from --hosts, and the "
+                           "Compute API v2.1 on http://HOST:PORT (no-auth tokens "
+                           "USER:PROJECT; user admin is an admin).")
     up.add_argument("--data-dir", default="data", type=Path)
     up.add_argument("--hosts", default="etc/hosts.yaml", type=Path)
+    up.add_argument("--flavors", default="etc/flavors.yaml", type=Path,
+                    help="flavors to create on first start (skipped if missing)")
+    up.add_argument("--host", default="127.0.0.1", dest="bind",
+                    help="address the API listens on")
+    up.add_argument("--port", default=8774, type=int)
     up.set_defaults(func=run_up)
 
 
+CLOUDS_YAML = """\
+clouds:
+  tessera:
+    auth_type: admin_token
+    auth:
+      token: "admin:admin"
+      endpoint: {url}/v2.1
+    identity_api_version: 3
+    identity_endpoint_override: {url}/identity/v3
+    compute_endpoint_override: {url}/v2.1
+    image_endpoint_override: {url}/image
+"""
+
+
+def clouds_yaml(url: str) -> str:
+    """A clouds.yaml entry for this all-in-one: the admin token; a user's own is
+    `USER:PROJECT` (e.g. `openstack --os-token alice:demo ...`)."""
+    return CLOUDS_YAML.format(url=url)
+
+
+def seed_flavors(cloud: AllInOne, path: Path) -> list[str]:
+    """Create the flavors of a flavors file (etc/flavors.yaml form) that do not exist
+    yet; flavor ids are stable UUIDs derived from the names. Returns those created."""
+    import uuid as uuidlib
+
+    from tessera.db import errors as db_errors
+    from tessera.numa.errors import InvalidRequest
+    from tessera.objects import Flavor
+
+    if not path.exists():
+        return []
+    made = []
+    for item in yaml.safe_load(path.read_text()).get("flavors", []):
+        flavorid = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, "tessera-flavor:" + item["name"]))
+        flavor = Flavor(flavorid=flavorid, name=item["name"], vcpus=item["vcpus"],
+                        memory_mb=item["memory_mb"], root_gb=item.get("root_gb", 1),
+                        extra_specs={k: str(v) for k, v in
+                                     (item.get("extra_specs") or {}).items()})
+        try:
+            cloud.api.create_flavor(flavor)
+        except db_errors.FlavorExists:
+            continue
+        except InvalidRequest as exc:
+            logging.getLogger(__name__).warning("flavor %s not seeded: %s",
+                                                flavor.name, exc)
+            continue
+        made.append(flavor.name)
+    return made
+
+
 def run_up(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tessera.api.compute import build_app
+
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data = args.data_dir.resolve()
@@ -82,11 +146,20 @@ def run_up(args: argparse.Namespace) -> int:
                         cell_db="sqlite:///%s/tessera_cell1.sqlite" % data,
                         hosts=load_hosts(args.hosts))
     cloud = AllInOne(settings).start()
-    print("Tessera is up: %d hosts (%s); databases in %s. Ctrl-C stops it." % (
-        len(settings.hosts), ", ".join(h["name"] for h in settings.hosts), data))
-    sys.stdout.flush()
     try:
-        run_services([])
+        seeded = seed_flavors(cloud, args.flavors)
+        app = build_app(cloud.api)
+        config = uvicorn.Config(app, host=args.bind, port=args.port, log_level="warning",
+                                access_log=False, lifespan="off")
+        server = uvicorn.Server(config)
+        url = "http://%s:%d" % (args.bind, args.port)
+        print("Tessera is up: %d hosts (%s); databases in %s; %d flavors seeded.\n"
+              "Compute API: %s/v2.1. Ctrl-C stops it.\n\n"
+              "A clouds.yaml entry (then: openstack --os-cloud tessera server list):\n\n%s"
+              % (len(settings.hosts), ", ".join(h["name"] for h in settings.hosts), data,
+                 len(seeded), url, clouds_yaml(url)))
+        sys.stdout.flush()
+        server.run()
     finally:
         cloud.stop()
     return 0

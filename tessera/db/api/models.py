@@ -108,3 +108,7 @@ class BuildRequestRow(_Timestamps, Base):
     instance_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     project_id: Mapped[str] = mapped_column(String(255), index=True)
     instance: Mapped[str] = mapped_column(LongText)
+
+
+# The api003 tables (key pairs, instance actions, server extras) join this metadata.
+from tessera.db.api import server_models as _server_models  # noqa: E402,F401

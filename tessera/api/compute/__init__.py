@@ -1,0 +1,39 @@
+"""The compute resource handlers, one module per resource, and `build_app`: the
+Compute API app serving a running cloud (`CloudAPI`), with the built-in image list
+and the identity version document beside it.
+
+    app = build_app(aio.api)          # an AllInOne's CloudAPI
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import FastAPI
+
+from tessera.api.app import Settings, create_app
+from tessera.api.compute import (availability_zones, extra_specs, flavors, hypervisors,
+                                 identity, images, instance_actions, keypairs, limits,
+                                 server_actions, server_tags, servers, services)
+from tessera.compute.api import CloudAPI
+
+# Order matters where paths overlap: /servers/detail before /servers/{id}.
+COMPUTE_MODULES = (servers, server_actions, server_tags, instance_actions, flavors,
+                   extra_specs, hypervisors, services, keypairs, availability_zones,
+                   limits)
+
+
+def build_app(cloud: CloudAPI, settings: Settings | None = None,
+              quotas: Mapping[str, int] | None = None) -> FastAPI:
+    """The Compute API app for `cloud`. `quotas` overrides Nova's default
+    per-project quotas (instances, cores, ram, ...)."""
+    app = create_app(settings, routers=COMPUTE_MODULES)
+    app.include_router(images.router)
+    app.include_router(identity.router)
+    app.state.cloud = cloud
+    if quotas:
+        cloud.quota_overrides = dict(quotas)  # type: ignore[attr-defined]
+    return app
+
+
+__all__ = ["COMPUTE_MODULES", "build_app"]

@@ -1,0 +1,266 @@
+"""Servers: create (one or `min_count..max_count`), list, detail, show, update, delete
+(Nova's `servers.py`). Actions live in `server_actions`, tags in `server_tags`.
+
+Create validates the flavor and image together before anything is stored (a bad
+`hw:*` combination is a 400 with the placement core's message), checks the project's
+quota, and records a `create` instance action for each server it accepts.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from tessera.api import Context, RequestVersion, authorize, errors
+from tessera.api.compute import instance_actions, limits
+from tessera.api.compute._common import (Cloud, next_link, page, parse_limit, parse_time,
+                                         translated)
+from tessera.api.compute.images import resolve_image
+from tessera.api.compute.server_schemas import (CreateBody, ServerCreate, UpdateBody,
+                                                 check_versioned_fields)
+from tessera.api.compute.server_tags import check_tags, matches_tags
+from tessera.api.compute.server_views import KNOWN_STATUSES, ServerView, server_status
+from tessera.compute.api import CloudAPI
+from tessera.db import errors as db_errors
+from tessera.db.api import server_queries as sq
+from tessera.objects import Flavor, ImageMeta, Instance
+
+router = APIRouter(tags=["servers"])
+_S = "os_compute_api:servers:"
+
+
+def _image_of(s: ServerCreate) -> ImageMeta:
+    refs = [b for b in s.block_device_mapping_v2 or ()
+            if str(b.boot_index) in ("0", "None") or b.boot_index is None]
+    for bdm in s.block_device_mapping_v2 or ():
+        if bdm.source_type in ("volume", "snapshot") or bdm.destination_type == "volume":
+            raise errors.BadRequest("Block device mapping with volumes is not supported: "
+                                    "Tessera has no volume service yet.")
+    image_bdm = next((b for b in refs if b.source_type == "image" and b.uuid), None)
+    ref = s.imageRef or (image_bdm.uuid if image_bdm else None)
+    if not ref:
+        raise errors.BadRequest("Missing imageRef attribute")
+    return resolve_image(ref)
+
+
+def _flavor_of(cloud: CloudAPI, ref: str | int) -> Flavor:
+    try:
+        flavor = cloud.get_flavor(str(ref))
+    except db_errors.FlavorNotFound:
+        raise errors.BadRequest("Flavor %s could not be found." % ref) from None
+    if flavor.disabled:
+        raise errors.BadRequest("Flavor %s is disabled." % ref)
+    return flavor
+
+
+def _hints(body: CreateBody) -> dict[str, list[str]]:
+    raw = body.os_scheduler_hints or body.OS_SCH_HNT_scheduler_hints or {}
+    return {k: [str(x) for x in v] if isinstance(v, list) else [str(v)]
+            for k, v in raw.items()}
+
+
+@router.post("/servers", status_code=202, summary="Create one or more servers")
+def create(body: CreateBody, request: Request, context: Context, version: RequestVersion,
+           cloud: Cloud) -> dict[str, Any]:
+    authorize(context, _S + "create")
+    s = body.server
+    check_versioned_fields(body, version)
+    if s.tags is not None:
+        check_tags(s.tags)
+    count = s.max_count or s.min_count
+    if count < s.min_count:
+        raise errors.BadRequest("min_count must be <= max_count")
+    flavor, image = _flavor_of(cloud, s.flavorRef), _image_of(s)
+    if s.key_name is not None:
+        try:
+            with cloud.router.api() as session:
+                sq.get_keypair(session, context.user_id, s.key_name)
+        except sq.KeyPairNotFound:
+            raise errors.BadRequest("Invalid key_name provided.") from None
+    zone = s.availability_zone
+    if zone and ":" in zone:
+        authorize(context, _S + "create:forced_host")
+        raise errors.BadRequest("Forcing a host through availability_zone is not "
+                                "supported; use os:scheduler_hints.")
+    limits.check_quota(cloud, context.project_id, flavor, count, s.min_count)
+    count = limits.allowed_count(cloud, context.project_id, flavor, count, s.min_count)
+    made = cloud.create(context, flavor, image, name=s.name, count=count,
+                        availability_zone=zone, metadata=s.metadata,
+                        scheduler_hints=_hints(body), key_name=s.key_name)
+    with cloud.router.api() as session:
+        for inst in made:
+            if s.description is not None or s.tags:
+                sq.save_extra(session, sq.ServerExtra(
+                    instance_uuid=inst.uuid, description=s.description,
+                    tags=tuple(dict.fromkeys(s.tags or ()))))
+    for inst in made:
+        instance_actions.record(cloud, context, inst.uuid, "create")
+    if s.return_reservation_id:
+        return {"reservation_id": "r-" + made[0].uuid[:8]}
+    view = ServerView(request, version, context)
+    server = view.summary(made[0])
+    server.pop("name")
+    server.update({"OS-DCF:diskConfig": "MANUAL", "adminPass": s.adminPass or
+                   secrets.token_urlsafe(9), "security_groups": [{"name": "default"}]})
+    return {"server": server}
+
+
+def _visible(cloud: CloudAPI, request: Request, context: Any, detail: bool,
+             version: Any) -> tuple[list[Instance], bool]:
+    """The servers this caller may list with the request's filters applied, and
+    whether more may follow the page."""
+    q = request.query_params
+    rule = _S + ("detail" if detail else "index")
+    authorize(context, rule)
+    project: str | None = context.project_id
+    if q.get("all_tenants") not in (None, "0", "false", "False"):
+        authorize(context, rule + ":get_all_tenants")
+        project = q.get("project_id") or q.get("tenant_id")
+    elif context.is_admin and (q.get("project_id") or q.get("tenant_id")):
+        project = q.get("project_id") or q.get("tenant_id")
+    since = parse_time(q["changes-since"]) if "changes-since" in q else None
+    servers = cloud.list(project)
+    if since is not None or (context.is_admin and q.get("deleted") in ("True", "true", "1")):
+        servers += cloud.list_deleted(project)
+        servers.sort(key=lambda i: (i.created_at is None, i.created_at, i.uuid))
+    if since is not None:
+        servers = [i for i in servers if (i.updated_at or i.created_at) and
+                   (i.updated_at or i.created_at) >= since]
+    servers = _filter(cloud, servers, q, context, version)
+    # Nova lists newest first (sort_key created_at, sort_dir desc).
+    servers.sort(key=lambda i: (i.created_at is not None, i.created_at, i.uuid),
+                 reverse=True)
+    limit = parse_limit(q.get("limit"))
+    return page(servers, lambda i: i.uuid, q.get("marker"), limit)
+
+
+def _filter(cloud: CloudAPI, servers: list[Instance], q: Any, context: Any,
+            version: Any) -> list[Instance]:
+    if "status" in q:
+        wanted = {s.upper() for s in q.getlist("status")}
+        if version >= (2, 38) and not wanted <= KNOWN_STATUSES:
+            raise errors.BadRequest("Invalid status value")
+        servers = [i for i in servers if server_status(i) in wanted]
+    if "name" in q:
+        try:
+            pattern = re.compile(q["name"])
+        except re.error:
+            raise errors.BadRequest("Invalid regular expression for name: %s"
+                                    % q["name"]) from None
+        servers = [i for i in servers if pattern.search(i.display_name)]
+    if context.is_admin and "host" in q:
+        servers = [i for i in servers if i.host == q["host"]]
+    if context.is_admin and "node" in q:
+        servers = [i for i in servers if i.node == q["node"]]
+    # No server has addresses until networks exist: an address filter matches none
+    # (ip6 for non-admins only from 2.5, as in Nova; before, it was ignored).
+    if "ip" in q or ("ip6" in q and (context.is_admin or version >= (2, 5))):
+        servers = []
+    if "flavor" in q:
+        servers = [i for i in servers if i.flavor.flavorid == q["flavor"]]
+    if "image" in q:
+        ref = q["image"].rstrip("/").rsplit("/", 1)[-1]
+        servers = [i for i in servers if i.image.id == ref]
+    if "availability_zone" in q:
+        servers = [i for i in servers if (i.availability_zone or "nova")
+                   == q["availability_zone"]]
+    if version >= (2, 26) and any(k in q for k in ("tags", "tags-any", "not-tags",
+                                                   "not-tags-any")):
+        with cloud.router.api() as session:
+            extras = sq.get_extras(session, [i.uuid for i in servers])
+        servers = [i for i in servers if matches_tags(extras[i.uuid].tags, q)]
+    return servers
+
+
+@router.get("/servers", summary="List servers")
+def index(request: Request, context: Context, version: RequestVersion,
+          cloud: Cloud) -> dict[str, Any]:
+    servers, more = _visible(cloud, request, context, False, version)
+    view = ServerView(request, version, context)
+    body: dict[str, Any] = {"servers": [view.summary(i) for i in servers]}
+    if more and servers:
+        body["servers_links"] = next_link(request, "servers", servers[-1].uuid)
+    return body
+
+
+@router.get("/servers/detail", summary="List servers with details")
+def detail(request: Request, context: Context, version: RequestVersion,
+           cloud: Cloud) -> dict[str, Any]:
+    servers, more = _visible(cloud, request, context, True, version)
+    view = _view(cloud, request, version, context)
+    with cloud.router.api() as session:
+        extras = sq.get_extras(session, [i.uuid for i in servers])
+    body: dict[str, Any] = {"servers": [
+        view.detail(i, extras[i.uuid], _fault_if_error(cloud, i)) for i in servers]}
+    if more and servers:
+        body["servers_links"] = next_link(request, "servers/detail", servers[-1].uuid)
+    return body
+
+
+def _view(cloud: CloudAPI, request: Request, version: Any, context: Any) -> ServerView:
+    states: dict[str, str] = {}
+    if version >= (2, 16) and context.is_admin:
+        states = limits.host_states(cloud)
+    return ServerView(request, version, context, states)
+
+
+def _fault_if_error(cloud: CloudAPI, inst: Instance) -> Any:
+    if server_status(inst) not in ("ERROR", "DELETED"):
+        return None
+    try:
+        return cloud.fault(inst.uuid)
+    except db_errors.NotFound:
+        return None
+
+
+def get_server(cloud: CloudAPI, context: Any, server_id: str, rule: str) -> Instance:
+    """The server, if it exists and `rule` lets the caller act on it (404 if the
+    caller may not even see it, as Nova does for other projects' servers)."""
+    with translated(server_id):
+        inst = cloud.get(server_id)
+    if inst.project_id != context.project_id and not context.is_admin:
+        raise errors.NotFound("Instance %s could not be found." % server_id)
+    authorize(context, rule, {"project_id": inst.project_id, "user_id": inst.user_id})
+    return inst
+
+
+@router.get("/servers/{server_id}", summary="Show a server")
+def show(server_id: str, request: Request, context: Context, version: RequestVersion,
+         cloud: Cloud) -> dict[str, Any]:
+    inst = get_server(cloud, context, server_id, _S + "show")
+    with cloud.router.api() as session:
+        extra = sq.get_extra(session, inst.uuid)
+    view = _view(cloud, request, version, context)
+    return {"server": view.detail(inst, extra, _fault_if_error(cloud, inst))}
+
+
+@router.put("/servers/{server_id}", summary="Update a server's name or description")
+def update(server_id: str, body: UpdateBody, request: Request, context: Context,
+           version: RequestVersion, cloud: Cloud) -> dict[str, Any]:
+    inst = get_server(cloud, context, server_id, _S + "update")
+    fields = body.server.model_fields_set
+    if "description" in fields and version < (2, 19):
+        raise errors.BadRequest("Additional properties are not allowed ('description' "
+                                "was unexpected)")
+    if "name" in fields and body.server.name is not None:
+        with translated(server_id):
+            inst = cloud.rename(inst.uuid, body.server.name)
+    with cloud.router.api() as session:
+        extra = sq.get_extra(session, inst.uuid)
+        if "description" in fields:
+            extra = sq.save_extra(session, extra.model_copy(
+                update={"description": body.server.description}))
+    view = _view(cloud, request, version, context)
+    return {"server": view.detail(inst, extra, _fault_if_error(cloud, inst))}
+
+
+@router.delete("/servers/{server_id}", status_code=204, summary="Delete a server")
+def delete(server_id: str, context: Context, cloud: Cloud) -> Response:
+    inst = get_server(cloud, context, server_id, _S + "delete")
+    instance_actions.record(cloud, context, inst.uuid, "delete")
+    with translated(server_id):
+        cloud.delete(context, inst.uuid)
+    return Response(status_code=204)

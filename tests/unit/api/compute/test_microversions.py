@@ -1,0 +1,343 @@
+"""One test per claimed microversion: each exercises the change its VERSIONS line
+names, just below and at the version (n/a lines: the API stays a 404)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tessera.api.microversion import VERSIONS
+
+from .conftest import ADMIN, ALICE, BOB, CIRROS, boot, v, wait_status
+
+KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDdNdcOGNfN9LBKwmc2Uty1MUJtU8sdr6KHtLJ9dHxSz "
+       "me@host")
+NOT_SERVED = {"2.4": "/os-fixed-ips/1.2.3.4", "2.6": "/servers/%s/remote-consoles",
+              "2.7": "/flavors/x/os-flavor-access", "2.8": "/servers/%s/remote-consoles",
+              "2.12": "/servers/%s/os-virtual-interfaces", "2.13": "/os-server-groups",
+              "2.15": "/os-server-groups", "2.20": "/servers/%s/os-volume_attachments",
+              "2.22": "/servers/%s/migrations", "2.23": "/os-migrations",
+              "2.24": "/servers/%s/migrations/1", "2.31": "/os-console-auth-tokens/x",
+              "2.40": "/os-simple-tenant-usage", "2.41": "/os-aggregates",
+              "2.43": "/os-hosts", "2.44": "/servers/%s/os-virtual-interfaces",
+              "2.48": "/servers/%s/diagnostics", "2.49": "/servers/%s/os-interface",
+              "2.50": "/os-quota-class-sets/x", "2.59": "/os-migrations",
+              "2.60": "/servers/%s/os-volume_attachments"}
+NA_ACTIONS = {"2.14": "evacuate", "2.17": "trigger_crash_dump", "2.25": "os-migrateLive",
+              "2.29": "evacuate", "2.30": "os-migrateLive", "2.34": "os-migrateLive",
+              "2.45": "createImage", "2.54": "rebuild"}
+
+
+@pytest.fixture(scope="module")
+def vm(client):
+    uuid = boot(client, "mv-vm")
+    wait_status(client, uuid)
+    return uuid
+
+
+def _server(client, uuid, version, headers=ADMIN):
+    r = client.get("/v2.1/servers/%s" % uuid, headers=v(version, headers))
+    assert r.status_code == 200, r.text
+    return r.json()["server"]
+
+
+def check_2_1(client, vm):
+    body = _server(client, vm, "2.1")
+    assert set(body["flavor"]) == {"id", "links"} and "locked" not in body
+
+
+def check_2_2(client, vm):
+    r = client.post("/v2.1/os-keypairs", json={"keypair": {"name": "k22", "type": "x509"}},
+                    headers=v("2.2", ALICE))
+    assert r.status_code == 201 and r.json()["keypair"]["type"] == "x509"
+    assert "BEGIN CERTIFICATE" in r.json()["keypair"]["public_key"]
+    assert client.delete("/v2.1/os-keypairs/k22", headers=v("2.2", ALICE)).status_code == 204
+    r = client.post("/v2.1/os-keypairs", json={"keypair": {"name": "k21"}},
+                    headers=v("2.1", ALICE))
+    assert r.status_code == 200 and "type" not in r.json()["keypair"]
+    assert client.delete("/v2.1/os-keypairs/k21", headers=v("2.1", ALICE)).status_code == 202
+
+
+def check_2_3(client, vm):
+    assert "OS-EXT-SRV-ATTR:hostname" not in _server(client, vm, "2.2")
+    assert _server(client, vm, "2.3")["OS-EXT-SRV-ATTR:hostname"] == "mv-vm"
+    assert "OS-EXT-SRV-ATTR:host" not in _server(client, vm, "2.3", ALICE)
+
+
+def check_2_5(client, vm):
+    q = "/v2.1/servers?ip6=::1"
+    assert client.get(q, headers=v("2.4", ALICE)).json()["servers"]
+    assert client.get(q, headers=v("2.5", ALICE)).json()["servers"] == []
+
+
+def check_2_9(client, vm):
+    assert "locked" not in _server(client, vm, "2.8")
+    assert _server(client, vm, "2.9")["locked"] is False
+
+
+def check_2_10(client, vm):
+    r = client.post("/v2.1/os-keypairs", json={"keypair": {"name": "k210",
+                    "user_id": "carol", "public_key": KEY}}, headers=v("2.10"))
+    assert r.status_code == 201, r.text
+    got = client.get("/v2.1/os-keypairs/k210?user_id=carol", headers=v("2.10"))
+    assert got.json()["keypair"]["user_id"] == "carol"
+    assert client.post("/v2.1/os-keypairs", json={"keypair": {"name": "k", "user_id": "c"}},
+                       headers=v("2.9")).status_code == 400
+    assert client.get("/v2.1/os-keypairs?user_id=carol",
+                      headers=v("2.10", ALICE)).status_code == 403
+
+
+def check_2_11(client, vm):
+    svc = client.get("/v2.1/os-services", headers=v("2.11")).json()["services"][0]
+    assert svc["forced_down"] is False
+    assert "forced_down" not in client.get("/v2.1/os-services",
+                                           headers=v("2.10")).json()["services"][0]
+    body = {"host": svc["host"], "binary": svc["binary"], "forced_down": False}
+    assert client.put("/v2.1/os-services/force-down", json=body,
+                      headers=v("2.10")).status_code == 404
+    r = client.put("/v2.1/os-services/force-down", json=body, headers=v("2.11"))
+    assert r.status_code == 200 and r.json()["service"]["forced_down"] is False
+
+
+def check_2_16(client, vm):
+    assert "host_status" not in _server(client, vm, "2.15")
+    assert _server(client, vm, "2.16")["host_status"] == "UP"
+    assert "host_status" not in _server(client, vm, "2.16", ALICE)
+
+
+def check_2_18(client, vm):
+    assert client.get("/v2.1/p1/servers/%s" % vm, headers=v("2.18", ALICE)).status_code == 200
+    assert client.get("/v2.1/servers/%s" % vm, headers=v("2.18", ALICE)).status_code == 200
+
+
+def check_2_19(client, vm):
+    r = client.put("/v2.1/servers/%s" % vm, json={"server": {"description": "d"}},
+                   headers=v("2.18", ALICE))
+    assert r.status_code == 400
+    r = client.put("/v2.1/servers/%s" % vm, json={"server": {"description": "d"}},
+                   headers=v("2.19", ALICE))
+    assert r.status_code == 200 and r.json()["server"]["description"] == "d"
+
+
+def check_2_21(client, vm):
+    uuid = boot(client, "gone")
+    wait_status(client, uuid)
+    client.delete("/v2.1/servers/%s" % uuid, headers=ALICE)
+    path = "/v2.1/servers/%s/os-instance-actions" % uuid
+    for _ in range(200):
+        if client.get("/v2.1/servers/%s" % uuid, headers=ALICE).status_code == 404:
+            break
+    assert client.get(path, headers=v("2.20", ALICE)).status_code == 404
+    actions = client.get(path, headers=v("2.21", ALICE)).json()["instanceActions"]
+    assert [a["action"] for a in actions] == ["delete", "create"]
+
+
+def check_2_26(client, vm):
+    path = "/v2.1/servers/%s/tags" % vm
+    assert client.put(path, json={"tags": ["a", "b"]}, headers=v("2.25", ALICE)).status_code == 404
+    assert client.put(path, json={"tags": ["a", "b"]}, headers=v("2.26", ALICE)).status_code == 200
+    assert client.put(path + "/c", headers=v("2.26", ALICE)).status_code == 201
+    assert client.get(path + "/c", headers=v("2.26", ALICE)).status_code == 204
+    assert _server(client, vm, "2.26", ALICE)["tags"] == ["a", "b", "c"]
+    got = client.get("/v2.1/servers?tags=a,c", headers=v("2.26", ALICE)).json()["servers"]
+    assert [s["id"] for s in got] == [vm]
+    assert client.put(path + "/x,y", headers=v("2.26", ALICE)).status_code == 400
+
+
+def check_2_27(client, vm):
+    r = client.get("/v2.1/servers", headers={**ALICE, "OpenStack-API-Version": "compute 2.27"})
+    assert r.headers["OpenStack-API-Version"] == "compute 2.27"
+
+
+def check_2_28(client, vm):
+    hyp = client.get("/v2.1/os-hypervisors/detail", headers=v("2.27")).json()["hypervisors"]
+    assert isinstance(hyp[0]["cpu_info"], str)
+    hyp = client.get("/v2.1/os-hypervisors/detail", headers=v("2.28")).json()["hypervisors"]
+    assert isinstance(hyp[0]["cpu_info"], dict)
+
+
+def _create(client, version, **server):
+    body = {"name": "t", "imageRef": CIRROS, "flavorRef": "pinned.4", **server}
+    return client.post("/v2.1/servers", json={"server": body}, headers=v(version, ALICE))
+
+
+def check_2_32(client, vm):
+    bdm = [{"uuid": CIRROS, "source_type": "image", "destination_type": "local",
+            "boot_index": 0, "tag": "root"}]
+    assert _create(client, "2.31", block_device_mapping_v2=bdm).status_code == 400
+    r = _create(client, "2.32", block_device_mapping_v2=bdm)
+    assert r.status_code == 202
+    client.delete("/v2.1/servers/%s" % r.json()["server"]["id"], headers=ALICE)
+
+
+def check_2_33(client, vm):
+    r = client.get("/v2.1/os-hypervisors?limit=1", headers=v("2.33")).json()
+    assert len(r["hypervisors"]) == 1 and "marker=" in r["hypervisors_links"][0]["href"]
+    assert len(client.get("/v2.1/os-hypervisors?limit=1",
+                          headers=v("2.32")).json()["hypervisors"]) == 2
+    bdm = [{"uuid": CIRROS, "source_type": "image", "boot_index": 0, "tag": "root"}]
+    assert _create(client, "2.33", block_device_mapping_v2=bdm).status_code == 400
+
+
+def check_2_35(client, vm):
+    for name in ("ka", "kb"):
+        client.post("/v2.1/os-keypairs", json={"keypair": {"name": name, "public_key": KEY}},
+                    headers=v("2.35", BOB))
+    r = client.get("/v2.1/os-keypairs?limit=1", headers=v("2.35", BOB)).json()
+    assert [k["keypair"]["name"] for k in r["keypairs"]] == ["ka"]
+    r = client.get("/v2.1/os-keypairs?limit=1&marker=ka", headers=v("2.35", BOB)).json()
+    assert [k["keypair"]["name"] for k in r["keypairs"]] == ["kb"]
+    assert len(client.get("/v2.1/os-keypairs?limit=1",
+                          headers=v("2.34", BOB)).json()["keypairs"]) == 2
+
+
+def _absolute(client, version):
+    return client.get("/v2.1/limits", headers=v(version, ALICE)).json()["limits"]["absolute"]
+
+
+def check_2_36(client, vm):
+    assert "maxSecurityGroups" in _absolute(client, "2.35")
+    assert "maxSecurityGroups" not in _absolute(client, "2.36")
+    assert client.get("/v2.1/os-networks", headers=v("2.36", ALICE)).status_code == 404
+
+
+def check_2_37(client, vm):
+    assert _create(client, "2.37").status_code == 400
+    assert _create(client, "2.36", networks="none").status_code == 400
+    r = _create(client, "2.37", networks="auto")
+    assert r.status_code == 202
+    client.delete("/v2.1/servers/%s" % r.json()["server"]["id"], headers=ALICE)
+
+
+def check_2_38(client, vm):
+    assert client.get("/v2.1/servers?status=BOGUS", headers=v("2.37", ALICE)).json() == {
+        "servers": []}
+    assert client.get("/v2.1/servers?status=BOGUS", headers=v("2.38", ALICE)).status_code == 400
+
+
+def check_2_39(client, vm):
+    assert "maxImageMeta" in _absolute(client, "2.38")
+    assert "maxImageMeta" not in _absolute(client, "2.39")
+
+
+def check_2_42(client, vm):
+    nets = [{"uuid": "00000000-0000-0000-0000-000000000001", "tag": "n"}]
+    bdm = [{"uuid": CIRROS, "source_type": "image", "boot_index": 0, "tag": "root"}]
+    assert "tag" in _create(client, "2.41", networks="none",
+                            block_device_mapping_v2=bdm).text
+    r = _create(client, "2.42", networks="none", block_device_mapping_v2=bdm)
+    assert r.status_code == 202
+    client.delete("/v2.1/servers/%s" % r.json()["server"]["id"], headers=ALICE)
+    assert "tag" in _create(client, "2.41", networks=nets).text
+    assert "Network" in _create(client, "2.42", networks=nets).text
+
+
+def check_2_46(client, vm):
+    r = client.get("/v2.1/servers", headers=v("2.46", ALICE))
+    assert r.headers["X-OpenStack-Request-ID"].startswith("req-")
+
+
+def check_2_47(client, vm):
+    flavor = _server(client, vm, "2.47", ALICE)["flavor"]
+    assert flavor["original_name"] == "pinned.4" and flavor["vcpus"] == 4
+    assert flavor["extra_specs"]["hw:cpu_policy"] == "dedicated"
+
+
+def check_2_51(client, vm):
+    req = client.get("/v2.1/servers/%s/os-instance-actions" % vm,
+                     headers=ALICE).json()["instanceActions"][-1]["request_id"]
+    path = "/v2.1/servers/%s/os-instance-actions/%s" % (vm, req)
+    assert "events" not in client.get(path, headers=v("2.50", ALICE)).json()["instanceAction"]
+    events = client.get(path, headers=v("2.51", ALICE)).json()["instanceAction"]["events"]
+    assert events[0]["event"] == "api_create" and "traceback" not in events[0]
+    assert "traceback" in client.get(path, headers=v("2.51")).json()["instanceAction"][
+        "events"][0]
+
+
+def check_2_52(client, vm):
+    assert _create(client, "2.51", networks="none", tags=["x"]).status_code == 400
+    r = _create(client, "2.52", networks="none", tags=["x"])
+    assert r.status_code == 202
+    uuid = r.json()["server"]["id"]
+    assert _server(client, uuid, "2.52", ALICE)["tags"] == ["x"]
+    client.delete("/v2.1/servers/%s" % uuid, headers=ALICE)
+
+
+def check_2_53(client, vm):
+    svc = client.get("/v2.1/os-services", headers=v("2.53")).json()["services"][0]
+    assert len(svc["id"]) == 36
+    r = client.put("/v2.1/os-services/%s" % svc["id"], json={
+        "status": "disabled", "disabled_reason": "test"}, headers=v("2.53"))
+    assert r.status_code == 200 and r.json()["service"]["status"] == "disabled"
+    client.put("/v2.1/os-services/%s" % svc["id"], json={"status": "enabled"},
+               headers=v("2.53"))
+    hyp = client.get("/v2.1/os-hypervisors?with_servers=true&hypervisor_hostname_pattern="
+                     "nfv", headers=v("2.53")).json()["hypervisors"]
+    assert len(hyp[0]["id"]) == 36 and "servers" in hyp[0]
+    assert isinstance(client.get("/v2.1/os-hypervisors", headers=v("2.52")).json()[
+        "hypervisors"][0]["id"], int)
+
+
+def check_2_55(client, vm):
+    r = client.get("/v2.1/flavors/pinned.4", headers=v("2.54"))
+    assert "description" not in r.json()["flavor"]
+    assert client.put("/v2.1/flavors/pinned.4", json={"flavor": {"description": "x"}},
+                      headers=v("2.54")).status_code == 404
+    r = client.put("/v2.1/flavors/pinned.4", json={"flavor": {"description": "pinned"}},
+                   headers=v("2.55"))
+    assert r.status_code == 200 and r.json()["flavor"]["description"] == "pinned"
+
+
+def check_2_56(client, vm):
+    here = _server(client, vm, "2.56")["OS-EXT-SRV-ATTR:host"]
+    path = "/v2.1/servers/%s/action" % vm
+    assert client.post(path, json={"migrate": {"host": "x"}},
+                       headers=v("2.55")).status_code == 400
+    assert client.post(path, json={"migrate": {"host": here}},
+                       headers=v("2.56")).status_code == 400
+    other = ({"nfv-2s-smt", "nfv-4n-nosmt"} - {here}).pop()
+    assert client.post(path, json={"migrate": {"host": other}},
+                       headers=v("2.56")).status_code == 202
+    moved = wait_status(client, vm, ("VERIFY_RESIZE",), headers=ADMIN)
+    assert moved["OS-EXT-SRV-ATTR:host"] == other
+    assert client.post(path, json={"confirmResize": None}, headers=ADMIN).status_code == 204
+    wait_status(client, vm)
+
+
+def check_2_57(client, vm):
+    assert _create(client, "2.57", networks="none", personality=[]).status_code == 400
+    assert "maxPersonality" in _absolute(client, "2.56")
+    assert "maxPersonality" not in _absolute(client, "2.57")
+
+
+def check_2_58(client, vm):
+    path = "/v2.1/servers/%s/os-instance-actions" % vm
+    assert "updated_at" not in client.get(path, headers=v("2.57", ALICE)).json()[
+        "instanceActions"][0]
+    r = client.get(path + "?limit=1", headers=v("2.58", ALICE)).json()
+    assert len(r["instanceActions"]) == 1 and "updated_at" in r["instanceActions"][0]
+    assert "marker=" in r["links"][0]["href"]
+    later = client.get(path + "?changes-since=2999-01-01T00:00:00Z",
+                       headers=v("2.58", ALICE)).json()
+    assert later["instanceActions"] == []
+
+
+def test_every_claimed_version_has_a_check():
+    claimed = [ver for ver, _ in VERSIONS]
+    missing = [ver for ver in claimed if "check_" + ver.replace(".", "_") not in globals()
+               and ver not in NOT_SERVED and ver not in NA_ACTIONS]
+    assert missing == []
+
+
+@pytest.mark.parametrize("version", [ver for ver, _ in VERSIONS])
+def test_claimed_version(client, vm, version):
+    check = globals().get("check_" + version.replace(".", "_"))
+    if check is not None:
+        check(client, vm)
+    if version in NOT_SERVED:
+        path = NOT_SERVED[version].replace("%s", vm)
+        r = client.get("/v2.1" + path, headers=v(version, ALICE))
+        assert r.status_code == 404 and r.json()["itemNotFound"]["code"] == 404
+    if version in NA_ACTIONS:
+        r = client.post("/v2.1/servers/%s/action" % vm, json={NA_ACTIONS[version]: {}},
+                        headers=v(version, ALICE))
+        assert r.status_code == 400 and "not supported" in r.json()["badRequest"]["message"]
