@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
     settings = Settings(api_db="sqlite:///%s/api.sqlite" % data,
                         cell_db="sqlite:///%s/cell1.sqlite" % data,
-                        transport_url="fake://bench", report_interval=3600,
+                        transport_url="fake://bench", report_interval=30,
+                        service_down_time=600,
                         hosts=[compact_host(i, rng) for i in range(args.hosts)],
                         strategy=Strategy(args.strategy), ratios=Ratios(4.0, 1.0, 1.0))
     t0 = time.perf_counter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tessera.compute.resource_tracker import GenerationConflict
 from tessera.db import errors as db_errors
 from tessera.db.cell import hosts
-from tessera.db.engine import get_engine, session_scope
+from tessera.db.engine import get_engine, read_scope, session_scope
 from tessera.objects import ComputeNode
 
 
@@ -19,6 +19,10 @@ class DbNodeStore:
                 return hosts.get_compute_node(s, nodename)
             except db_errors.ComputeNodeNotFound:
                 return None
+
+    def generation(self, nodename: str) -> int | None:
+        with read_scope(get_engine(self.db_url)) as s:
+            return hosts.get_compute_node_generation(s, nodename)
 
     def save(self, node: ComputeNode, expected_generation: int | None) -> ComputeNode:
         with session_scope(get_engine(self.db_url)) as s:

@@ -40,6 +40,10 @@ class GenerationConflict(Exception):
 class NodeStore(Protocol):
     def load(self, nodename: str) -> ComputeNode | None: ...
 
+    def generation(self, nodename: str) -> int | None:
+        """The stored node's generation (None: there is none): a cheap way to tell
+        whether it is still the one this tracker wrote."""
+
     def save(self, node: ComputeNode, expected_generation: int | None) -> ComputeNode:
         """Write the node if the stored generation is `expected_generation` (None: the
         node is new) and return it with the generation it now has; else raise
@@ -133,7 +137,7 @@ class ResourceTracker:
     def report(self) -> ComputeNode:
         """The periodic report: when the hypervisor's topology or capacity changed
         (huge pages reconfigured, CPUs offlined), usage is rebuilt on the new one from
-        the same claims; when the stored node differs from what this tracker holds (it
+        the same claims; when the stored node is not the one this tracker wrote last (it
         was lost or overwritten), it is written again. Otherwise nothing is written."""
         with self._lock:
             fresh = self._blank_node()
@@ -143,9 +147,7 @@ class ResourceTracker:
                                         self._base.vcpus, self._base.memory_mb,
                                         self._base.local_gb):
                 return self.start(list(self._claims.values()), node.uuid)
-            stored = self.store.load(node.hypervisor_hostname)
-            keys = ("numa", "vcpus_used", "memory_mb_used", "local_gb_used", "running_vms")
-            if stored is None or any(getattr(stored, k) != getattr(node, k) for k in keys):
+            if self.store.generation(node.hypervisor_hostname) != node.generation:
                 self._node = self._save(node, fresh=True)
             return self.node
 

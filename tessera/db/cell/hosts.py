@@ -223,3 +223,9 @@ def get_compute_nodes(session: Session, uuids: Iterable[str]) -> list[ComputeNod
         return []
     rows = session.scalars(select(ComputeNodeRow).where(ComputeNodeRow.uuid.in_(wanted)))
     return [_to_node(row) for row in rows]
+
+
+def get_compute_node_generation(session: Session, hypervisor_hostname: str) -> int | None:
+    """The node's generation alone (None when there is no such node)."""
+    return session.scalar(select(ComputeNodeRow.generation).where(
+        ComputeNodeRow.hypervisor_hostname == hypervisor_hostname))

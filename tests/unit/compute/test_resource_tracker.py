@@ -29,6 +29,10 @@ class MemoryStore:
     def load(self, nodename: str) -> ComputeNode | None:
         return self.nodes.get(nodename)
 
+    def generation(self, nodename: str) -> int | None:
+        node = self.nodes.get(nodename)
+        return node.generation if node else None
+
     def save(self, node: ComputeNode, expected_generation: int | None) -> ComputeNode:
         with self.lock:
             stored = self.nodes.get(node.hypervisor_hostname)
