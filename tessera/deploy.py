@@ -9,6 +9,7 @@ cell0 and the first cell; the `*_service` functions build ready-to-start service
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,8 +135,9 @@ def compute_service(settings: Settings, description: Mapping[str, Any]) -> Servi
                              settings.ratios, settings.strategy)
     manager.init_host()
     service = Service(transport, COMPUTE_TOPIC, [manager], host=driver.name)
+    # spread the hosts' reports over the interval rather than all at one tick
     service.add_periodic_task(manager.report, settings.report_interval,
-                              initial_delay=settings.report_interval)
+                              initial_delay=random.uniform(0.5, 1.0) * settings.report_interval)
     service.manager = manager  # type: ignore[attr-defined]
     return service
 
