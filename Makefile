@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/tessera numa demo --hosts etc/hosts.yaml --flavors etc/flavors.yaml
 
 test: $(STAMP)
+	scripts/install-libvirt.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

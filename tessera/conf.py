@@ -197,12 +197,74 @@ _compute_opts = [
         default=False,
         help="Let a resize land on the host the guest already runs on.",
     ),
+    cfg.StrOpt(
+        "cpu_dedicated_set",
+        help="Host CPUs that may hold pinned guest vCPUs (hw:cpu_policy=dedicated), "
+        "as a CPU spec such as 4-15,^8 (libvirt driver). Unset with cpu_shared_set "
+        "unset: every online CPU is shared and no guest can be pinned.",
+    ),
+    cfg.StrOpt(
+        "cpu_shared_set",
+        help="Host CPUs on which floating guest vCPUs and shared emulator threads run, "
+        "as a CPU spec (libvirt driver). Must not overlap cpu_dedicated_set.",
+    ),
+    cfg.MultiStrOpt(
+        "reserved_huge_pages",
+        default=[],
+        help="Huge pages kept back from guests, one entry per NUMA node and page "
+        "size: node:0,size:2048,count:64 (size in KiB or with a unit, 2M, 1G). "
+        "May be given more than once (libvirt driver).",
+    ),
     cfg.IntOpt(
         "build_timeout",
         default=0,
         min=0,
         help="Seconds a build may take before the guest is put in ERROR; 0 disables "
         "the timeout.",
+    ),
+]
+
+_libvirt_opts = [
+    cfg.StrOpt(
+        "connection_uri",
+        default="qemu:///system",
+        help="libvirt URI of this host's hypervisor; test:///default (or "
+        "test:///path/node.xml) runs on libvirt's test driver.",
+    ),
+    cfg.StrOpt(
+        "virt_type",
+        default="kvm",
+        choices=[
+            ("kvm", "hardware virtualisation"),
+            ("qemu", "QEMU software emulation (TCG), where KVM is not usable"),
+        ],
+        help="Domain type of the guests.",
+    ),
+    cfg.MultiStrOpt(
+        "pci_device_spec",
+        default=[],
+        help="PCI devices offered to guests, one JSON object per entry with any of "
+        "vendor_id, product_id, address (a glob such as 0000:3b:*) and "
+        "physical_network, as Nova's [pci] device_spec.",
+    ),
+    cfg.ListOpt(
+        "guest_page_sizes",
+        default=[],
+        help="Huge page sizes that may back guests (2M, 1G or KiB); empty: every size "
+        "the host has.",
+    ),
+    cfg.StrOpt(
+        "capabilities_file",
+        help="Read the host's capabilities XML from this file instead of asking "
+        "libvirt (for the test driver, whose custom node files report no NUMA "
+        "cells).",
+    ),
+    cfg.IntOpt(
+        "shutdown_timeout",
+        default=0,
+        min=0,
+        help="Seconds a stop waits for the guest to shut down cleanly before it is "
+        "powered off; 0 powers off at once.",
     ),
 ]
 
@@ -223,6 +285,7 @@ _GROUPS: list[tuple[str | None, list[cfg.Opt]]] = [
     ("scheduler", _scheduler_opts),
     ("compute", _compute_opts),
     ("rpc", _rpc_opts),
+    ("libvirt", _libvirt_opts),
 ]
 
 _MESSAGING_DEFAULTS = {"transport_url": "fake://", "control_exchange": PROJECT}

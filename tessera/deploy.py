@@ -61,6 +61,7 @@ class Settings:
     enabled_filters: Sequence[str] | None = None
     weighers: Sequence[str] | None = None
     conf: cfg.ConfigOpts | None = None
+    driver: str = "fake"
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, hosts: list[dict[str, Any]] | None = None
@@ -80,7 +81,7 @@ class Settings:
             allow_resize_to_same_host=conf.compute.allow_resize_to_same_host,
             discover_hosts_interval=conf.scheduler.discover_hosts_in_cells_interval,
             enabled_filters=conf.scheduler.enabled_filters,
-            weighers=conf.scheduler.weighers, conf=conf)
+            weighers=conf.scheduler.weighers, conf=conf, driver=conf.compute.driver)
 
 
 def load_hosts(path: str | Path) -> list[dict[str, Any]]:
@@ -129,8 +130,21 @@ def scheduler_service(settings: Settings) -> Service:
 
 
 def compute_service(settings: Settings, description: Mapping[str, Any]) -> Service:
+    """The compute service of one simulated host (the fake driver)."""
+    return _compute(settings, FakeDriver(description, delay=settings.fake_delay))
+
+
+def libvirt_compute_service(settings: Settings) -> Service:
+    """The compute service of this machine on the libvirt driver (`[libvirt]` and
+    `[compute]` options of `settings.conf`, or their defaults)."""
+    from tessera.compute.virt.libvirt.config import driver_from_conf
+    from tessera.conf import make_conf
+
+    return _compute(settings, driver_from_conf(settings.conf or make_conf()))
+
+
+def _compute(settings: Settings, driver: Any) -> Service:
     transport = get_transport(settings.transport_url, settings.conf)
-    driver = FakeDriver(description, delay=settings.fake_delay)
     manager = ComputeManager(driver.name, driver, settings.cell_db, transport,
                              settings.ratios, settings.strategy)
     manager.init_host()
@@ -155,7 +169,10 @@ class AllInOne:
     def start(self) -> "AllInOne":
         prepare(self.settings)
         self.services = [conductor_service(self.settings), scheduler_service(self.settings)]
-        self.services += [compute_service(self.settings, h) for h in self.settings.hosts]
+        if self.settings.driver == "libvirt":
+            self.services.append(libvirt_compute_service(self.settings))
+        else:
+            self.services += [compute_service(self.settings, h) for h in self.settings.hosts]
         for s in self.services:
             s.start()
         cell_admin.discover_hosts(self.settings.api_db)

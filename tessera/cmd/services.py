@@ -80,6 +80,11 @@ def register(groups: argparse._SubParsersAction) -> None:
     up.add_argument("--host", default="127.0.0.1", dest="bind",
                     help="address the API listens on")
     up.add_argument("--port", default=8774, type=int)
+    up.add_argument("--driver", choices=("fake", "libvirt"), default="fake",
+                    help="fake: the simulated hosts of --hosts; libvirt: this machine, "
+                    "through [libvirt] connection_uri")
+    up.add_argument("--config-file", action="append", default=[],
+                    help="a configuration file ([libvirt], [compute] CPU sets, ...)")
     up.set_defaults(func=run_up)
 
 
@@ -144,7 +149,8 @@ def run_up(args: argparse.Namespace) -> int:
     data.mkdir(parents=True, exist_ok=True)
     settings = Settings(api_db="sqlite:///%s/tessera_api.sqlite" % data,
                         cell_db="sqlite:///%s/tessera_cell1.sqlite" % data,
-                        hosts=load_hosts(args.hosts))
+                        hosts=load_hosts(args.hosts) if args.driver == "fake" else [],
+                        driver=args.driver, conf=make_conf(config_files=args.config_file))
     cloud = AllInOne(settings).start()
     try:
         seeded = seed_flavors(cloud, args.flavors)
