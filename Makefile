@@ -26,6 +26,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	scripts/install-libvirt.sh
+	scripts/install-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

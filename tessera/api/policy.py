@@ -191,6 +191,15 @@ API_RULES: list[policy.DocumentedRuleDefault] = [
     _rule("os_compute_api:limits", ANY, "Show rate and absolute limits", "GET /limits"),
     _rule("os_compute_api:limits:other_project", ADMIN,
           "Show another project's limits", "GET /limits"),
+    # Tessera's own admin API (tessera.api.tessera_admin)
+    _rule("tessera:explain:server", ADMIN, "Why a server is (or is not) placed where "
+          "it is", "GET /os-tessera/servers/{server_id}/explain"),
+    _rule("tessera:explain:dry_run", ADMIN, "Dry-run a flavor on every host",
+          "GET /os-tessera/explain"),
+    _rule("tessera:capacity", ADMIN, "How many more guests of a flavor fit",
+          "GET /os-tessera/capacity"),
+    _rule("tessera:topology", ADMIN, "Which guest owns which pCPU, page and device",
+          "GET /os-tessera/topology", "GET /os-tessera/topology/{host}"),
 ]
 
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from tessera import __version__
-from tessera.cmd import numa, services
+from tessera.cmd import explain, numa, services
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     numa.register(groups)
     services.register(groups)
+    explain.register(groups)
     return parser
 
 

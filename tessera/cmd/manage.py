@@ -1,5 +1,6 @@
 """tessera-manage: schema migrations of the API and cell databases, and cells v2
-mappings (map_cell0, create_cell, discover_hosts, list_cells, list_hosts).
+mappings (map_cell0, create_cell, discover_hosts, list_cells, list_hosts, delete_host,
+delete_cell, update_cell).
 
 Database URLs come from, in order: the command-line options, the `--config-file`
 (`[database] connection`, `[api_database] connection`, `[DEFAULT] transport_url`),
@@ -159,6 +160,68 @@ def _list_hosts(args: argparse.Namespace, s: Settings) -> int:
     return 0
 
 
+def _delete_host(args: argparse.Namespace, s: Settings) -> int:
+    try:
+        cells.delete_host(s.api_database, args.cell_uuid, args.host)
+    except errors.CellMappingNotFound:
+        print("Cell with uuid %s was not found." % args.cell_uuid)
+        return 1
+    except errors.HostMappingNotFound:
+        print("The host %s was not found." % args.host)
+        return 2
+    except cells.HostInAnotherCell as exc:
+        print(exc)
+        return 3
+    except cells.HostHasInstances as exc:
+        print(exc)
+        return 4
+    return 0
+
+
+def _delete_cell(args: argparse.Namespace, s: Settings) -> int:
+    try:
+        cells.delete_cell(s.api_database, args.cell_uuid, args.force)
+    except errors.CellMappingNotFound:
+        print("Cell with uuid %s was not found." % args.cell_uuid)
+        return 1
+    except cells.CellHasHosts as exc:
+        print(exc)
+        return 2
+    except cells.CellHasInstances as exc:
+        print(exc)
+        return 3
+    except cells.CellHasInstanceMappings as exc:
+        print(exc)
+        print("So execute 'tessera-manage db archive_deleted_rows' to delete the "
+              "instance mappings, or run this command again with --force.")
+        return 4
+    return 0
+
+
+def _update_cell(args: argparse.Namespace, s: Settings) -> int:
+    if args.enable and args.disable:
+        print("Cell cannot be disabled and enabled at same time.")
+        return 4
+    disabled = True if args.disable else (False if args.enable else None)
+    try:
+        cells.update_cell(s.api_database, args.cell_uuid, name=args.name,
+                          transport_url=getattr(args, "transport_url", None),
+                          database_connection=args.cell_database, disabled=disabled)
+    except errors.CellMappingNotFound:
+        print("Cell with uuid %s was not found." % args.cell_uuid)
+        return 1
+    except errors.CellMappingExists as exc:
+        print(exc)
+        return 3
+    except cells.InvalidCellUpdate as exc:
+        print(exc)
+        return 5
+    except Exception as exc:  # noqa: BLE001 - upstream's "save failed" exit code
+        print("Unable to update CellMapping: %s" % exc)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tessera-manage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -211,6 +274,25 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = cell_v2.add_parser("list_hosts", help="print the host mappings")
     cmd.add_argument("--cell_uuid", "--cell-uuid", dest="cell_uuid")
     cmd.set_defaults(func=_list_hosts)
+    cell_opt = ("--cell_uuid", "--cell-uuid")
+    cmd = cell_v2.add_parser("delete_host", help="unmap a host with no instances")
+    cmd.add_argument(*cell_opt, dest="cell_uuid", required=True)
+    cmd.add_argument("--host", required=True)
+    cmd.set_defaults(func=_delete_host)
+    cmd = cell_v2.add_parser("delete_cell", help="remove a cell with no instances")
+    cmd.add_argument(*cell_opt, dest="cell_uuid", required=True)
+    cmd.add_argument("--force", action="store_true",
+                     help="also unmap its hosts and deleted instances")
+    cmd.set_defaults(func=_delete_cell)
+    cmd = cell_v2.add_parser("update_cell", help="change a cell's name, URLs or state")
+    cmd.add_argument(*cell_opt, dest="cell_uuid", required=True)
+    cmd.add_argument("--name")
+    cmd.add_argument("--transport-url", "--transport_url", dest="transport_url",
+                     metavar="URL", default=argparse.SUPPRESS)
+    cmd.add_argument(*url_opts, dest="cell_database", metavar="URL")
+    cmd.add_argument("--disable", action="store_true")
+    cmd.add_argument("--enable", action="store_true")
+    cmd.set_defaults(func=_update_cell)
     return parser
 
 

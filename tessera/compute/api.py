@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+from tessera.cells.listing import gather, mark_queued_for_delete
 from tessera.compute.rpcapi import ComputeAPI
 from tessera.conductor.rpcapi import ConductorAPI
 from tessera.db import errors as db_errors
@@ -123,16 +124,16 @@ class CloudAPI:
             return api_q.get_request_spec(s, instance_uuid)
 
     def list(self, project_id: str | None = None) -> list[Instance]:
-        out: list[Instance] = []
-        if project_id:
-            with self.router.api() as s:
-                out.extend(b.instance for b in api_q.list_build_requests(s, project_id))
-        for cell in self.router.cells():
-            with self.router.cell_db(cell) as s:
-                out.extend(inst_q.list_instances(s, project_id=project_id))
+        """Live instances of every cell that answers (and the project's build
+        requests), oldest first; a cell that does not answer is skipped
+        (`tessera.cells.gather` also says which servers it holds)."""
+        out = gather(self.router, project_id).instances
         return sorted(out, key=lambda i: (i.created_at or now(), i.uuid))
 
     def delete(self, ctxt: Any, instance_uuid: str) -> None:
+        """Delete in the instance's cell (through that cell's transport), and flag
+        its mapping so it is not listed as UNKNOWN should the cell go down."""
+        mark_queued_for_delete(self.router, instance_uuid)
         cell = self.router.cell_of_instance(instance_uuid)
         if cell is None:
             with self.router.api() as s:

@@ -239,10 +239,11 @@ class ComputeManager:
             self.compute_rpc.power_action(ctxt, mig.source_compute, "start_instance",
                                           instance_uuid)
             return self._move_failed(inst, mig, str(e))
+        # the migration first: a user who sees the instance resized may confirm at once
+        self._save_migration(mig.model_copy(update={"status": MigrationStatus.FINISHED}))
         self._save(moved.model_copy(update={
             "vm_state": VmState.RESIZED, "task_state": None,
             "power_state": PowerState.RUNNING}), TaskState.RESIZE_MIGRATED)
-        self._save_migration(mig.model_copy(update={"status": MigrationStatus.FINISHED}))
 
     def confirm_resize(self, ctxt: Any, instance_uuid: str, migration_uuid: str) -> None:
         """On the source: the move is kept; free the old placement."""
@@ -296,8 +297,8 @@ class ComputeManager:
                 self.driver.spawn(back, back.placement)
         except VirtError as e:
             self._fault(inst, 500, "revert could not restart the guest: %s" % e)
-        self._save(back, TaskState.RESIZE_REVERTING)
         self._save_migration(mig.model_copy(update={"status": MigrationStatus.REVERTED}))
+        self._save(back, TaskState.RESIZE_REVERTING)
 
     # -- helpers ---------------------------------------------------------------------
 

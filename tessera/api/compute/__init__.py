@@ -30,6 +30,8 @@ def build_app(cloud: CloudAPI, settings: Settings | None = None,
     app = create_app(settings, routers=COMPUTE_MODULES)
     app.include_router(images.router)
     app.include_router(identity.router)
+    from tessera.api import tessera_admin  # Tessera's admin API and topology page
+    tessera_admin.install(app)
     app.state.cloud = cloud
     if quotas:
         cloud.quota_overrides = dict(quotas)  # type: ignore[attr-defined]

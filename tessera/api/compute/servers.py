@@ -16,13 +16,15 @@ from fastapi import APIRouter, Request, Response
 
 from tessera.api import Context, RequestVersion, authorize, errors
 from tessera.api.compute import instance_actions, limits
-from tessera.api.compute._common import (Cloud, next_link, page, parse_limit, parse_time,
-                                         translated)
+from tessera.api.compute._common import (Cloud, isotime, links, next_link, page,
+                                         parse_limit, parse_time, translated)
 from tessera.api.compute.images import resolve_image
 from tessera.api.compute.server_schemas import (CreateBody, ServerCreate, UpdateBody,
                                                  check_versioned_fields)
 from tessera.api.compute.server_tags import check_tags, matches_tags
 from tessera.api.compute.server_views import KNOWN_STATUSES, ServerView, server_status
+from tessera import cells
+from tessera.cells import UnknownServer
 from tessera.compute.api import CloudAPI
 from tessera.db import errors as db_errors
 from tessera.db.api import server_queries as sq
@@ -109,9 +111,13 @@ def create(body: CreateBody, request: Request, context: Context, version: Reques
 
 
 def _visible(cloud: CloudAPI, request: Request, context: Any, detail: bool,
-             version: Any) -> tuple[list[Instance], bool]:
+             version: Any) -> tuple[list[Instance | UnknownServer], bool]:
     """The servers this caller may list with the request's filters applied, and
-    whether more may follow the page."""
+    whether more may follow the page.
+
+    Every cell is asked at once and the answers merged, newest first. From 2.69 the
+    servers of a cell that did not answer come first, as `UnknownServer`s (status
+    UNKNOWN); before 2.69 they are left out. Either way the request succeeds."""
     q = request.query_params
     rule = _S + ("detail" if detail else "index")
     authorize(context, rule)
@@ -122,19 +128,32 @@ def _visible(cloud: CloudAPI, request: Request, context: Any, detail: bool,
     elif context.is_admin and (q.get("project_id") or q.get("tenant_id")):
         project = q.get("project_id") or q.get("tenant_id")
     since = parse_time(q["changes-since"]) if "changes-since" in q else None
-    servers = cloud.list(project)
+    gathered = cells.gather(cloud.router, project)
+    servers = gathered.instances
     if since is not None or (context.is_admin and q.get("deleted") in ("True", "true", "1")):
-        servers += cloud.list_deleted(project)
-        servers.sort(key=lambda i: (i.created_at is None, i.created_at, i.uuid))
+        servers += cells.gather(cloud.router, project, deleted=True).instances
     if since is not None:
         servers = [i for i in servers if (i.updated_at or i.created_at) and
                    (i.updated_at or i.created_at) >= since]
     servers = _filter(cloud, servers, q, context, version)
     # Nova lists newest first (sort_key created_at, sort_dir desc).
-    servers.sort(key=lambda i: (i.created_at is not None, i.created_at, i.uuid),
-                 reverse=True)
+    servers.sort(key=cells.sort_key, reverse=True)
+    unknown = gathered.unknown if version >= (2, 69) else []
     limit = parse_limit(q.get("limit"))
-    return page(servers, lambda i: i.uuid, q.get("marker"), limit)
+    return page([*unknown, *servers], lambda i: i.uuid, q.get("marker"), limit)
+
+
+def _unknown_summary(view: ServerView, server: UnknownServer) -> dict[str, Any]:
+    """A server of a cell that did not answer, in `GET /servers` (Nova 2.69)."""
+    return {"id": server.uuid, "status": "UNKNOWN",
+            "links": links(view.request, "servers", server.uuid, server.project_id)}
+
+
+def _unknown_detail(view: ServerView, server: UnknownServer) -> dict[str, Any]:
+    """The same in `GET /servers/detail`: what the API database knows."""
+    return {"id": server.uuid, "status": "UNKNOWN", "tenant_id": server.project_id,
+            "created": isotime(server.created_at),
+            "links": links(view.request, "servers", server.uuid, server.project_id)}
 
 
 def _filter(cloud: CloudAPI, servers: list[Instance], q: Any, context: Any,
@@ -180,7 +199,9 @@ def index(request: Request, context: Context, version: RequestVersion,
           cloud: Cloud) -> dict[str, Any]:
     servers, more = _visible(cloud, request, context, False, version)
     view = ServerView(request, version, context)
-    body: dict[str, Any] = {"servers": [view.summary(i) for i in servers]}
+    body: dict[str, Any] = {"servers": [
+        _unknown_summary(view, i) if isinstance(i, UnknownServer) else view.summary(i)
+        for i in servers]}
     if more and servers:
         body["servers_links"] = next_link(request, "servers", servers[-1].uuid)
     return body
@@ -191,9 +212,11 @@ def detail(request: Request, context: Context, version: RequestVersion,
            cloud: Cloud) -> dict[str, Any]:
     servers, more = _visible(cloud, request, context, True, version)
     view = _view(cloud, request, version, context)
+    live = [i for i in servers if isinstance(i, Instance)]
     with cloud.router.api() as session:
-        extras = sq.get_extras(session, [i.uuid for i in servers])
+        extras = sq.get_extras(session, [i.uuid for i in live])
     body: dict[str, Any] = {"servers": [
+        _unknown_detail(view, i) if isinstance(i, UnknownServer) else
         view.detail(i, extras[i.uuid], _fault_if_error(cloud, i)) for i in servers]}
     if more and servers:
         body["servers_links"] = next_link(request, "servers/detail", servers[-1].uuid)
