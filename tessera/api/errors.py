@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -206,6 +207,16 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(ValidationError, _pydantic_validation)
     app.add_exception_handler(InvalidRequest, _invalid_request)
+    app.add_exception_handler(OperationalError, _database_unreachable)
+
+
+async def _database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    """A database (a cell's, during an outage) did not answer: the request may be
+    retried, and nothing about the cloud's internals is said."""
+    LOG.error("%s %s: a database is unreachable: %s", request.method, request.url.path,
+              str(exc).splitlines()[0] if str(exc) else exc)
+    return fault_response(503, "A database of this cloud is not reachable at the "
+                          "moment; try again later.", {"Retry-After": "10"})
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:

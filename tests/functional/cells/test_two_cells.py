@@ -229,6 +229,9 @@ def test_two_cells_boot_list_page_bury_and_survive_a_dead_cell(two_cells: TwoCel
         [unknown] = [s for s in rows if s["id"] == in_cell2]
         assert set(unknown) == {"id", "status", "tenant_id", "created", "links"}
         assert unknown["tenant_id"] == "demo" and unknown["status"] == "UNKNOWN"
+        shown = t.client.get("/v2.1/servers/%s" % in_cell2, headers=ALICE)
+        [fault] = shown.json().values()
+        assert shown.status_code == 503 and "not reachable" in fault["message"]
 
         # cell1 is fully usable: delete, boot into the room freed, list.
         router = t.scheduler.endpoints[0].cache.router
