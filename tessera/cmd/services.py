@@ -42,8 +42,17 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def conductor(argv: Sequence[str] | None = None) -> int:
+    """The conductor on the API-level transport and on every cell's own transport
+    (where that cell's compute hosts send failed builds to be rescheduled)."""
     args = _parser("tessera-conductor").parse_args(argv)
-    run_services([conductor_service(_settings(args))])
+    settings = _settings(args)
+    from tessera.cells.services import cell_conductor_service
+    from tessera.db import cells as cell_admin
+
+    urls = {c.transport_url for c in cell_admin.list_cells(settings.api_db)
+            if not c.is_cell0} - {settings.transport_url}
+    run_services([conductor_service(settings)] +
+                 [cell_conductor_service(settings, url) for url in sorted(urls)])
     return 0
 
 
