@@ -73,12 +73,17 @@ def gather(router: CellRouter, project_id: str | None = None, *,
             found = inst_q.list_instances(s, project_id=project_id, deleted=deleted)
         return sorted(found, key=sort_key, reverse=True)
 
-    answers = scatter_gather(router.cells(), read, timeout)
-    lists = [a for a in answers.values() if not isinstance(a, CellFailed)]
+    # Build requests first, cells second: an instance scheduled in between is then in
+    # both (never in neither), and the cell's copy wins.
+    builds: list[Instance] = []
     if project_id and not deleted:
         with router.api(readonly=True) as s:
             builds = [b.instance for b in api_q.list_build_requests(s, project_id)]
-        lists.append(sorted(builds, key=sort_key, reverse=True))
+    answers = scatter_gather(router.cells(), read, timeout)
+    lists = [a for a in answers.values() if not isinstance(a, CellFailed)]
+    in_cells = {i.uuid for found in lists for i in found}
+    lists.append(sorted((b for b in builds if b.uuid not in in_cells), key=sort_key,
+                        reverse=True))
     down = [a.cell for a in answers.values() if isinstance(a, CellFailed)]
     unknown = [] if deleted else _unknown_servers(router, down, project_id)
     return Gathered(merge_sorted(lists), unknown, down)
