@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.tessera_up import tessera_up
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -44,43 +43,12 @@ class Tessera:
             return err.code, json.loads(raw) if raw else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def tessera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tessera]:
-    tmp = tmp_path_factory.mktemp("tessera-up")
-    port = _free_port()
-    url = "http://127.0.0.1:%d" % port
-    log = (tmp / "tessera.log").open("w")
-    proc = subprocess.Popen([str(BIN / "tessera"), "up", "--port", str(port),
-                             "--data-dir", str(tmp / "data"),
-                             "--hosts", str(ROOT / "etc/hosts.yaml"),
-                             "--flavors", str(ROOT / "etc/flavors.yaml")],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/v2.1", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError("tessera up did not start:\n%s"
-                                     % (tmp / "tessera.log").read_text())
-            time.sleep(0.1)
-    try:
+    with tessera_up(tmp_path_factory.mktemp("tessera-up")) as url:
         yield Tessera(url=url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture

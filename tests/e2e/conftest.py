@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.tessera_up import tessera_up
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -27,10 +27,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: runs `tessera up` and the real clients")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 CLOUD = """\
@@ -101,37 +97,11 @@ def tessera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tessera]:
         pytest.skip("the openstack CLI is not installed (pip install "
                     "python-openstackclient openstacksdk)")
     tmp = tmp_path_factory.mktemp("tessera-up")
-    port = _free_port()
-    url = "http://127.0.0.1:%d" % port
-    clouds = tmp / "clouds.yaml"
-    clouds.write_text("clouds:\n" + "".join(
-        CLOUD.format(name=n, token=t, url=url) for n, t in
-        (("tessera", "admin:admin"), ("alice", "alice:p1"), ("bob", "bob:p2"))))
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
-    env.pop("OS_CLOUD", None)
-    log = (tmp / "tessera.log").open("w")
-    proc = subprocess.Popen([str(BIN / "tessera"), "up", "--port", str(port),
-                             "--data-dir", str(tmp / "data"),
-                             "--hosts", str(ROOT / "etc/hosts.yaml"),
-                             "--flavors", str(ROOT / "etc/flavors.yaml")],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/v2.1", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError("tessera up did not start:\n%s"
-                                     % (tmp / "tessera.log").read_text())
-            time.sleep(0.2)
-    try:
+    with tessera_up(tmp) as url:
+        clouds = tmp / "clouds.yaml"
+        clouds.write_text("clouds:\n" + "".join(
+            CLOUD.format(name=n, token=t, url=url) for n, t in
+            (("tessera", "admin:admin"), ("alice", "alice:p1"), ("bob", "bob:p2"))))
+        env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
+        env.pop("OS_CLOUD", None)
         yield Tessera(url=url, env=env, openstack=openstack)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
