@@ -112,3 +112,4 @@ class BuildRequestRow(_Timestamps, Base):
 
 # The api003 tables (key pairs, instance actions, server extras) join this metadata.
 from tessera.db.api import server_models as _server_models  # noqa: E402,F401
+from tessera.db.api import image_models as _image_models  # noqa: E402,F401

@@ -1,0 +1,84 @@
+"""Image data on disk: one file per image under `<root>`, written to a temporary
+name and renamed once complete, hashed while it streams in."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+HASH_ALGO = "sha512"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Stored:
+    size: int
+    checksum: str        # md5, Glance's legacy `checksum`
+    os_hash_algo: str
+    os_hash_value: str
+
+
+class FileStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, image_id: str) -> Path:
+        if "/" in image_id or image_id.startswith("."):
+            raise ValueError("bad image id %r" % image_id)
+        return self.root / image_id
+
+    def put(self, image_id: str, chunks: Iterable[bytes]) -> Stored:
+        writer = self.writer(image_id)
+        try:
+            for chunk in chunks:
+                writer.write(chunk)
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.commit()
+
+    def writer(self, image_id: str) -> "Writer":
+        """An incremental upload: `write` chunks, then `commit` (or `abort`)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return Writer(self.path(image_id))
+
+    def exists(self, image_id: str) -> bool:
+        return self.path(image_id).is_file()
+
+    def read(self, image_id: str) -> Iterator[bytes]:
+        with open(self.path(image_id), "rb") as f:
+            while chunk := f.read(CHUNK):
+                yield chunk
+
+    def delete(self, image_id: str) -> None:
+        self.path(image_id).unlink(missing_ok=True)
+
+
+class Writer:
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.tmp = final.with_name(final.name + ".part")
+        self.file = open(self.tmp, "wb")
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.sha = hashlib.new(HASH_ALGO)
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.md5.update(chunk)
+        self.sha.update(chunk)
+        self.size += len(chunk)
+        self.file.write(chunk)
+
+    def commit(self) -> Stored:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.tmp, self.final)
+        return Stored(self.size, self.md5.hexdigest(), HASH_ALGO, self.sha.hexdigest())
+
+    def abort(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
