@@ -8,6 +8,7 @@ image registered elsewhere; it boots with no properties). Anything else is a 400
 from __future__ import annotations
 
 import uuid as uuidlib
+from typing import Any
 
 from tessera.api import errors
 from tessera.image import api as _image_api
@@ -29,8 +30,14 @@ def find_builtin(ref: str) -> ImageMeta | None:
     return next((i for i in BUILTIN_IMAGES if ref in (i.id, i.name)), None)
 
 
-def resolve_image(ref: str) -> ImageMeta:
-    """The image a server asks for (400 if `ref` is neither built in nor a UUID)."""
+def resolve_image(ref: str, cloud: Any = None) -> ImageMeta:
+    """The image a server asks for: a stored image of the image service (by id, or by
+    name when one image has it), with the properties that steer placement; without a
+    cloud or a stored match, a built-in image or any other UUID (400 otherwise)."""
+    if cloud is not None:
+        stored = _stored_image(cloud, ref)
+        if stored is not None:
+            return stored
     found = find_builtin(ref)
     if found is not None:
         return found
@@ -38,6 +45,22 @@ def resolve_image(ref: str) -> ImageMeta:
         return ImageMeta(id=str(uuidlib.UUID(ref)))
     except ValueError:
         raise errors.BadRequest("Image %s could not be found." % ref) from None
+
+
+def _stored_image(cloud: Any, ref: str) -> ImageMeta | None:
+    from tessera.image import service as image_service
+
+    with cloud.router.api(readonly=True) as session:
+        try:
+            image = image_service.get_image(session, ref)
+        except image_service.ImageNotFound:
+            named = [i for i in image_service.list_images(session) if i.name == ref]
+            if len(named) != 1:
+                return None
+            image = named[0]
+    if image.status != "active":
+        raise errors.BadRequest("Image %s is not active." % ref)
+    return ImageMeta(**{f: getattr(image, f) for f in ImageMeta.model_fields})
 
 
 # The image service (tessera.image) serves /image; the built-in images above are

@@ -34,7 +34,7 @@ router = APIRouter(tags=["servers"])
 _S = "os_compute_api:servers:"
 
 
-def _image_of(s: ServerCreate) -> ImageMeta:
+def _image_of(s: ServerCreate, cloud: Any = None) -> ImageMeta:
     refs = [b for b in s.block_device_mapping_v2 or ()
             if str(b.boot_index) in ("0", "None") or b.boot_index is None]
     for bdm in s.block_device_mapping_v2 or ():
@@ -45,7 +45,7 @@ def _image_of(s: ServerCreate) -> ImageMeta:
     ref = s.imageRef or (image_bdm.uuid if image_bdm else None)
     if not ref:
         raise errors.BadRequest("Missing imageRef attribute")
-    return resolve_image(ref)
+    return resolve_image(ref, cloud)
 
 
 def _flavor_of(cloud: CloudAPI, ref: str | int) -> Flavor:
@@ -75,7 +75,7 @@ def create(body: CreateBody, request: Request, context: Context, version: Reques
     count = s.max_count or s.min_count
     if count < s.min_count:
         raise errors.BadRequest("min_count must be <= max_count")
-    flavor, image = _flavor_of(cloud, s.flavorRef), _image_of(s)
+    flavor, image = _flavor_of(cloud, s.flavorRef), _image_of(s, cloud)
     if s.key_name is not None:
         try:
             with cloud.router.api() as session:

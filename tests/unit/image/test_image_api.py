@@ -197,3 +197,28 @@ def test_protected_image_cannot_be_deleted(client: TestClient) -> None:
     img = create(client, name="prot", protected=True)
     assert client.delete("/image/v2/images/%s" % img["id"], headers=ALICE
                          ).status_code == 403
+
+
+def test_a_server_booted_from_a_stored_image_takes_its_placement_properties(
+        client: TestClient, cloud: AllInOne) -> None:
+    """hw_cpu_policy=dedicated on the image (the flavor leaves it open) pins the guest."""
+    from tessera.objects import Flavor
+    cloud.api.create_flavor(Flavor(flavorid="open.2", name="open.2", vcpus=2,
+                                   memory_mb=2048, root_gb=1))
+    img = create(client, name="pinned-by-image", hw_cpu_policy="dedicated")
+    r = client.put("/image/v2/images/%s/file" % img["id"], content=b"disk",
+                   headers={**ALICE, **OCTET})
+    assert r.status_code == 204, r.text
+    at_237 = {**ALICE, "X-OpenStack-Nova-API-Version": "2.37"}  # networks: "none"
+    for ref in (img["id"], "pinned-by-image"):
+        r = client.post("/v2.1/servers", headers=at_237, json={"server": {
+            "name": "vm", "flavorRef": "open.2", "imageRef": ref, "networks": "none"}})
+        assert r.status_code == 202, r.text
+        uuid = r.json()["server"]["id"]
+        spec = cloud.api.request_spec(uuid)
+        assert spec.image.properties.get("hw_cpu_policy") == "dedicated"
+        assert spec.numa_topology.pinned and spec.numa_topology.cells
+    queued = create(client, name="not-uploaded")
+    r = client.post("/v2.1/servers", headers=at_237, json={"server": {
+        "name": "vm", "flavorRef": "open.2", "imageRef": queued["id"], "networks": "none"}})
+    assert r.status_code == 400 and "not active" in r.text
