@@ -29,6 +29,12 @@ from tessera.api import auth, errors, microversion, policy, versions
 COMPUTE_PREFIX = "/v2.1"
 LEGACY_PREFIX = "/v2"
 
+# The companion services served beside the Compute API (images, volumes, networks):
+# their authenticated API roots. The auth middleware covers these too, and strips a
+# `{project_id}` segment right after each (`/volume/v3/{project_id}/volumes`).
+# Their version documents (the roots themselves and what lies above) stay public.
+SERVICE_PREFIXES: list[str] = ["/image/v2", "/volume/v3", "/network/v2.0"]
+
 api_opts = [
     cfg.StrOpt(
         "auth_strategy",
@@ -120,9 +126,18 @@ def create_app(settings: Settings | None = None, *,
     app.add_middleware(microversion.MicroversionMiddleware, prefix=COMPUTE_PREFIX,
                        legacy_prefix=LEGACY_PREFIX)
     app.add_middleware(auth.AuthMiddleware, strategy=strategy,
-                       prefixes=(COMPUTE_PREFIX, LEGACY_PREFIX))
+                       prefixes=(COMPUTE_PREFIX, LEGACY_PREFIX, *SERVICE_PREFIXES),
+                       public=_public_paths())
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _public_paths() -> list[str]:
+    """The version documents: the compute roots and each companion service's root."""
+    paths = ["/v2.1", "/v2.1/", "/v2", "/v2/"]
+    for prefix in SERVICE_PREFIXES:
+        paths += [prefix, prefix + "/"]
+    return paths
 
 
 _FAULT_SCHEMA = {
