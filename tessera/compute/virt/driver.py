@@ -9,6 +9,8 @@ thread and records the outcome.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
 from typing import Protocol
 
 from tessera.numa.host import Host
@@ -26,6 +28,29 @@ class BuildFailed(VirtError):
 
 class GuestNotFound(VirtError):
     pass
+
+
+class QuiesceFailed(VirtError):
+    """The image requires a quiesced snapshot (`os_require_quiesce`) and the guest's
+    filesystems could not be frozen; no snapshot was taken, the guest keeps running."""
+
+
+class Quiesce(str, Enum):
+    """Whether a snapshot freezes the guest's filesystems through the guest agent."""
+
+    NO = "no"            # no agent: a crash-consistent snapshot
+    TRY = "try"          # hw_qemu_guest_agent=yes: freeze if the agent answers
+    REQUIRE = "require"  # os_require_quiesce=yes: freeze or fail with QuiesceFailed
+
+
+@dataclass(frozen=True)
+class SnapshotImage:
+    """What `snapshot` produced: a file with the guest's root disk at that moment,
+    ready to upload as an image."""
+
+    path: Path
+    disk_format: str  # "qcow2" or "raw"
+    quiesced: bool
 
 
 @dataclass(frozen=True)
@@ -63,3 +88,9 @@ class ComputeDriver(Protocol):
 
     def list_instances(self) -> list[str]:
         """The uuids of the guests the hypervisor holds."""
+
+    def snapshot(self, instance: Instance, workdir: Path, *,
+                 quiesce: Quiesce) -> SnapshotImage:
+        """Write the guest's root disk as it is now into a file under `workdir`,
+        freezing (and always thawing) its filesystems as `quiesce` says; raise
+        QuiesceFailed when a required freeze cannot be done."""
