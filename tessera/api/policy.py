@@ -200,6 +200,8 @@ API_RULES: list[policy.DocumentedRuleDefault] = [
           "GET /os-tessera/capacity"),
     _rule("tessera:topology", ADMIN, "Which guest owns which pCPU, page and device",
           "GET /os-tessera/topology", "GET /os-tessera/topology/{host}"),
+    _rule("tessera:domain_xml", ADMIN, "Show the domain XML the hypervisor holds for a "
+          "server", "GET /os-tessera/servers/{server_id}/domain-xml"),
 ]
 
 

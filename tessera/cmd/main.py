@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from tessera import __version__
-from tessera.cmd import explain, numa, services
+from tessera.cmd import domain, explain, numa, services
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     numa.register(groups)
     services.register(groups)
     explain.register(groups)
+    domain.register(groups)
     return parser
 
 

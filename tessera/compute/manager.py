@@ -23,7 +23,7 @@ from tessera.compute.claims import claims_for_host, move_claim_id
 from tessera.compute.node_store import DbNodeStore
 from tessera.compute.resource_tracker import ClaimFailed, Ratios, ResourceTracker
 from tessera.compute.rpcapi import ComputeAPI
-from tessera.compute.virt.driver import ComputeDriver, VirtError
+from tessera.compute.virt.driver import ComputeDriver, GuestNotFound, VirtError
 from tessera.conductor.rpcapi import ConductorAPI
 from tessera.db import errors as db_errors
 from tessera.db.cell import hosts as host_q
@@ -44,7 +44,7 @@ def now() -> datetime:
 
 
 class ComputeManager:
-    target = oslo_messaging.Target(version="1.0")
+    target = oslo_messaging.Target(version="1.1")
 
     def __init__(self, host: str, driver: ComputeDriver, db_url: str,
                  transport: oslo_messaging.Transport, ratios: Ratios = Ratios(),
@@ -169,6 +169,20 @@ class ComputeManager:
             return
         self._save(inst.model_copy(update={"vm_state": vm_state, "task_state": None,
                                            "power_state": power_state}), task)
+
+    # -- inspection ------------------------------------------------------------------
+
+    def get_domain_xml(self, ctxt: Any, instance_uuid: str) -> str:
+        """The XML the hypervisor holds for the guest; VirtError (GuestNotFound when
+        the domain is not defined) when there is none to show."""
+        read = getattr(self.driver, "domain_xml_of", None)
+        if read is None:
+            raise VirtError("host %s runs the %s driver, which keeps no domain XML"
+                            % (self.host, type(self.driver).__name__))
+        inst = self._get(instance_uuid)
+        if inst is None:
+            raise GuestNotFound("no instance %s" % instance_uuid)
+        return str(read(inst))
 
     # -- moves (resize and cold migration) -------------------------------------------
 

@@ -3,20 +3,24 @@
 1.0: build_and_run_instance, terminate_instance, prep_resize, resize_instance,
      finish_resize, confirm_resize, finish_confirm_resize, revert_resize,
      finish_revert_resize, stop_instance, start_instance, reboot_instance
+1.1: get_domain_xml (a call: the XML the hypervisor holds for a guest)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tessera.rpc import RPCClientBase
+from tessera.rpc import RPCClientBase, add_extra_exmods
 
 TOPIC = "tessera-compute"
+
+# A driver's VirtError (GuestNotFound, ...) reaches an RPC caller as itself.
+add_extra_exmods("tessera.compute.virt.driver")
 
 
 class ComputeAPI(RPCClientBase):
     TOPIC = TOPIC
-    VERSION = "1.0"
+    VERSION = "1.1"
 
     def _cast(self, ctxt: Any, host: str, method: str, **kwargs: Any) -> None:
         self.prepare(server=host).cast(ctxt, method, **kwargs)
@@ -44,3 +48,8 @@ class ComputeAPI(RPCClientBase):
     def power_action(self, ctxt: Any, host: str, action: str, instance_uuid: str,
                      **kwargs: Any) -> None:
         self._cast(ctxt, host, action, instance_uuid=instance_uuid, **kwargs)
+
+    def get_domain_xml(self, ctxt: Any, host: str, instance_uuid: str) -> str:
+        """The domain XML of the guest on `host` (VirtError when there is none)."""
+        return self.prepare(server=host).call(ctxt, "get_domain_xml", version="1.1",
+                                              instance_uuid=instance_uuid)

@@ -1,6 +1,7 @@
-"""Tessera's own admin API, beside the Compute API: explain, capacity and topology,
-under `/v2.1/os-tessera/...` (authenticated like the Compute API, admin by policy),
-and the read-only topology page (`tessera.web`, at `/tessera/topology`).
+"""Tessera's own admin API, beside the Compute API: explain, capacity, topology and a
+guest's domain XML, under `/v2.1/os-tessera/...` (authenticated like the Compute API,
+admin by policy), and the read-only topology page (`tessera.web`, at
+`/tessera/topology`).
 
     install(app)      # once, on the app `tessera.api.compute.build_app` made
 """
@@ -10,9 +11,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from tessera.api.app import COMPUTE_PREFIX
-from tessera.api.tessera_admin import capacity, explain, topology
+from tessera.api.tessera_admin import capacity, domain, explain, topology
 
-ADMIN_MODULES = (explain, capacity, topology)
+ADMIN_MODULES = (explain, capacity, topology, domain)
 
 
 def admin_router() -> APIRouter:

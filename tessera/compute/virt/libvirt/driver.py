@@ -241,5 +241,14 @@ class LibvirtDriver:
         """The libvirt domain of `instance` (for checks and snapshots)."""
         return self._domain(instance)
 
+    def domain_xml_of(self, instance: Instance) -> str:
+        """The XML libvirt holds for the guest's defined domain (`XMLDesc(0)`);
+        GuestNotFound when the host has no such domain."""
+        dom = self._domain(instance)
+        try:
+            return str(dom.XMLDesc(0))
+        except self._lv.libvirtError as exc:
+            raise VirtError("%s: %s" % (dom.name(), exc)) from None
+
 
 __all__ = ["GuestDevices", "LibvirtDriver", "LibvirtSettings", "domain_name"]
