@@ -116,7 +116,6 @@ class Keystone:
             settings: dict[str, Any] = dict(options or {})
             if conf is not None:
                 settings["oslo_config_config"] = conf
-            settings.setdefault("log_name", "tessera.api.auth")
 
             def filter_factory(app: WSGIApp) -> WSGIApp:
                 return auth_token.AuthProtocol(app, settings)

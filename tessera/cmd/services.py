@@ -14,10 +14,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import yaml
+from oslo_config import cfg
 
+from tessera.api.app import Settings as ApiSettings
 from tessera.conf import make_conf
 from tessera.deploy import (AllInOne, Settings, compute_service, conductor_service,
                             load_hosts, scheduler_service)
@@ -93,7 +97,13 @@ def register(groups: argparse._SubParsersAction) -> None:
                     help="fake: the simulated hosts of --hosts; libvirt: this machine, "
                     "through [libvirt] connection_uri")
     up.add_argument("--config-file", action="append", default=[],
-                    help="a configuration file ([libvirt], [compute] CPU sets, ...)")
+                    help="a configuration file ([libvirt], [compute] CPU sets, "
+                    "[keystone_authtoken], ...)")
+    up.add_argument("--auth", choices=("noauth2", "keystone"), default=None,
+                    help="noauth2: X-Auth-Token USER:PROJECT taken at its word (the "
+                    "default); keystone: Keystone tokens checked by keystonemiddleware "
+                    "with the [keystone_authtoken] options of --config-file (default: "
+                    "[api] auth_strategy)")
     up.set_defaults(func=run_up)
 
 
@@ -111,10 +121,43 @@ clouds:
 """
 
 
-def clouds_yaml(url: str) -> str:
-    """A clouds.yaml entry for this all-in-one: the admin token; a user's own is
-    `USER:PROJECT` (e.g. `openstack --os-token alice:demo ...`)."""
+KEYSTONE_CLOUDS_YAML = """\
+clouds:
+  tessera:
+    auth_type: password
+    auth:
+      auth_url: {auth_url}
+      username: admin
+      password: <the admin password>
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    identity_api_version: 3
+"""
+
+
+def clouds_yaml(url: str, keystone_url: str | None = None) -> str:
+    """A clouds.yaml entry for this all-in-one. Without Keystone: the admin token
+    (a user's own is `USER:PROJECT`, e.g. `openstack --os-token alice:demo ...`).
+    With Keystone at `keystone_url`: password auth there, the endpoints coming from
+    Keystone's catalog."""
+    if keystone_url:
+        return KEYSTONE_CLOUDS_YAML.format(auth_url=keystone_url)
     return CLOUDS_YAML.format(url=url)
+
+
+def keystone_url(conf: Any) -> str:
+    """Where clients authenticate: `[keystone_authtoken] www_authenticate_uri`, else
+    its `auth_url` (registered by keystonemiddleware once the app is built)."""
+    group = getattr(conf, "keystone_authtoken", None)
+    for name in ("www_authenticate_uri", "auth_url"):
+        try:
+            value = getattr(group, name)
+        except (AttributeError, cfg.NoSuchOptError):
+            continue
+        if value:
+            return str(value)
+    return "<[keystone_authtoken] www_authenticate_uri>"
 
 
 def seed_flavors(cloud: AllInOne, path: Path) -> list[str]:
@@ -160,19 +203,24 @@ def run_up(args: argparse.Namespace) -> int:
                         cell_db="sqlite:///%s/tessera_cell1.sqlite" % data,
                         hosts=load_hosts(args.hosts) if args.driver == "fake" else [],
                         driver=args.driver, conf=make_conf(config_files=args.config_file))
+    api_settings = ApiSettings.from_conf(settings.conf)
+    if args.auth:
+        api_settings = replace(api_settings, auth_strategy=args.auth)
     cloud = AllInOne(settings).start()
     try:
         seeded = seed_flavors(cloud, args.flavors)
-        app = build_app(cloud.api)
+        app = build_app(cloud.api, api_settings)
         config = uvicorn.Config(app, host=args.bind, port=args.port, log_level="warning",
                                 access_log=False, lifespan="off")
         server = uvicorn.Server(config)
         url = "http://%s:%d" % (args.bind, args.port)
+        keystone = (keystone_url(settings.conf)
+                    if api_settings.auth_strategy == "keystone" else None)
         print("Tessera is up: %d hosts (%s); databases in %s; %d flavors seeded.\n"
               "Compute API: %s/v2.1. Ctrl-C stops it.\n\n"
               "A clouds.yaml entry (then: openstack --os-cloud tessera server list):\n\n%s"
               % (len(settings.hosts), ", ".join(h["name"] for h in settings.hosts), data,
-                 len(seeded), url, clouds_yaml(url)))
+                 len(seeded), url, clouds_yaml(url, keystone)))
         sys.stdout.flush()
         server.run()
     finally:
