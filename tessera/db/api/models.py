@@ -113,3 +113,5 @@ class BuildRequestRow(_Timestamps, Base):
 # The api003 tables (key pairs, instance actions, server extras) join this metadata.
 from tessera.db.api import server_models as _server_models  # noqa: E402,F401
 from tessera.db.api import image_models as _image_models  # noqa: E402,F401
+from tessera.db.api import volume_models as _volume_models  # noqa: E402,F401
+from tessera.db.api import network_models as _network_models  # noqa: E402,F401

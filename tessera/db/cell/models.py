@@ -130,3 +130,7 @@ class MigrationRow(Base):
     body: Mapped[str] = mapped_column(LongText)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# The cell003 table (block device mappings) joins this metadata.
+from tessera.db.cell import bdm_models as _bdm_models  # noqa: E402,F401
