@@ -16,6 +16,7 @@ from tessera.api.compute import (availability_zones, extra_specs, flavors, hyper
                                  identity, images, instance_actions, keypairs, limits,
                                  server_actions, server_tags, servers, services)
 from tessera.compute.api import CloudAPI
+from tessera.network import api as network_api
 
 # Order matters where paths overlap: /servers/detail before /servers/{id}.
 COMPUTE_MODULES = (servers, server_actions, server_tags, instance_actions, flavors,
@@ -30,6 +31,7 @@ def build_app(cloud: CloudAPI, settings: Settings | None = None,
     app = create_app(settings, routers=COMPUTE_MODULES)
     app.include_router(images.router)
     app.include_router(identity.router)
+    app.include_router(network_api.router)
     from tessera.api import tessera_admin  # Tessera's admin API and topology page
     tessera_admin.install(app)
     app.state.cloud = cloud

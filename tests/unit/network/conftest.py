@@ -1,0 +1,52 @@
+"""An AllInOne (SQLite, fake:// RPC, one fake NFV host) with the API app in front of
+it, driven through FastAPI's TestClient, for the Networking API at /network."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tessera.api import policy
+from tessera.api.compute import build_app
+from tessera.deploy import AllInOne, Settings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+ROOT = Path(__file__).resolve().parents[3]
+HOSTS = {h["name"]: h for h in yaml.safe_load((ROOT / "etc/hosts.yaml").read_text())["hosts"]}
+ADMIN = {"X-Auth-Token": "admin:admin"}
+ALICE = {"X-Auth-Token": "alice:p1"}
+BOB = {"X-Auth-Token": "bob:p2"}
+NET = "/network/v2.0"
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AllInOne]:
+    tmp = tmp_path_factory.mktemp("aio")
+    settings = Settings(api_db="sqlite:///%s/api.sqlite" % tmp,
+                        cell_db="sqlite:///%s/cell1.sqlite" % tmp,
+                        transport_url="fake://net-%s" % tmp.name,
+                        hosts=[HOSTS["nfv-2s-smt"]])
+    with AllInOne(settings) as aio:
+        yield aio
+
+
+@pytest.fixture(scope="module")
+def client(cloud: AllInOne) -> Iterator[TestClient]:
+    policy.reset()
+    yield TestClient(build_app(cloud.api), raise_server_exceptions=False)
+    policy.reset()
+
+
+def post(client: TestClient, collection: str, key: str,
+         headers: dict[str, str] = ALICE, **body: Any) -> dict[str, Any]:
+    r = client.post("%s/%s" % (NET, collection), json={key: body}, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()[key]
