@@ -13,10 +13,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tessera.compute.virt.driver import (BuildFailed, GuestNotFound, NodeResources,
-                                         VirtError)
+                                         Quiesce, SnapshotImage, VirtError)
+from tessera.compute.virt.libvirt import snapshot as snapshots
 from tessera.compute.virt.libvirt.discovery import HostConfig, build_host
 from tessera.compute.virt.libvirt.errors import PlacementMismatch
 from tessera.compute.virt.libvirt.guest import (DOMAIN_PREFIX, GuestOptions,
@@ -73,6 +75,7 @@ class LibvirtDriver:
         self._lock = threading.RLock()
         self._conn: Any = None
         self._host: Host | None = None
+        self._snapshotting: dict[str, threading.Lock] = {}
 
     @property
     def name(self) -> str:
@@ -236,6 +239,22 @@ class LibvirtDriver:
     def list_instances(self) -> list[str]:
         return sorted(d.UUIDString() for d in self.conn().listAllDomains(0)
                       if d.name().startswith(DOMAIN_PREFIX))
+
+    def snapshot(self, instance: Instance, workdir: Path, *,
+                 quiesce: Quiesce) -> SnapshotImage:
+        """The guest's root disk as it is now, in a new file under `workdir`
+        (`snapshot.take`: frozen through the agent as `quiesce` says, always thawed)."""
+        dom = self._domain(instance)
+        with self._lock:
+            busy = self._snapshotting.setdefault(instance.uuid, threading.Lock())
+        if not busy.acquire(blocking=False):
+            raise VirtError("a snapshot of %s is already being taken" % instance.uuid)
+        try:
+            return snapshots.take(self._lv, dom, instance, workdir, quiesce)
+        except self._lv.libvirtError as exc:
+            raise VirtError("snapshot of %s failed: %s" % (dom.name(), exc)) from None
+        finally:
+            busy.release()
 
     def domain(self, instance: Instance) -> Any:
         """The libvirt domain of `instance` (for checks and snapshots)."""
