@@ -4,9 +4,8 @@ paging, JSON-patch updates of properties, delete.
 
 Images live in the API database (`images`, revision api004); their data in a
 `FileStore` under the data dir (`app.state.image_dir`, else an `images` folder
-beside the SQLite API database). Who asks is read from the request's context when
-the auth middleware set one, else from the noauth token (`USER:PROJECT`) or the
-`X-Project-Id`/`X-Roles` headers a Keystone middleware leaves.
+beside the SQLite API database). The auth middleware covers `/image/v2`
+(`tessera.api.app.SERVICE_PREFIXES`): handlers take the caller from its context.
 """
 
 from __future__ import annotations
@@ -25,7 +24,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tessera.api import errors
+from tessera.api.auth import Context
 from tessera.api.versions import base_url
+from tessera.context import RequestContext
 from tessera.image import service as svc
 from tessera.image.store import FileStore
 
@@ -58,37 +59,28 @@ def _store(request: Request) -> FileStore:
     return FileStore(image_dir(request))
 
 
-def _who(request: Request) -> tuple[str | None, bool]:
-    """(project id, is admin) of the caller: the context the auth middleware made, or
-    else the no-auth token `USER:PROJECT` (user `admin` is an admin). Identity
-    headers such as X-Roles are never taken from the client: only keystonemiddleware
-    may set them, and then the context exists. The clients' `auth_type: none` token
-    `notused` is an ordinary user of a project of that name, not an admin."""
-    context = getattr(request.state, "context", None)
-    if context is not None:
-        return context.project_id, bool(context.is_admin)
-    user, _, project = (request.headers.get("x-auth-token") or "").strip().partition(":")
-    if not user:
-        return None, False
-    return project or user, user == "admin"
+def _who(context: RequestContext) -> tuple[str | None, bool]:
+    """(project id, is admin) of the caller, from the context the auth middleware
+    made (identity headers are never taken from the client)."""
+    return context.project_id, bool(context.is_admin)
 
 
 def _visible(image: svc.Image, project: str | None, admin: bool) -> bool:
     return admin or image.visibility in ("public", "community") or image.owner == project
 
 
-def _get(session: Session, request: Request, image_id: str) -> svc.Image:
+def _get(session: Session, context: RequestContext, image_id: str) -> svc.Image:
     try:
         image = svc.get_image(session, image_id)
     except svc.ImageNotFound:
         image = None
-    if image is None or not _visible(image, *_who(request)):
+    if image is None or not _visible(image, *_who(context)):
         raise errors.NotFound("No image found with ID %s" % image_id)
     return image
 
 
-def _writable(request: Request, image: svc.Image) -> None:
-    project, admin = _who(request)
+def _writable(context: RequestContext, image: svc.Image) -> None:
+    project, admin = _who(context)
     if not admin and image.owner != project:
         raise errors.Forbidden("You are not permitted to modify image %s." % image.id)
 
@@ -143,7 +135,7 @@ def image_versions(request: Request) -> JSONResponse:
 # -- images -----------------------------------------------------------------------
 
 @router.post("/v2/images", status_code=201, summary="Create an image (queued)")
-async def create_image(request: Request) -> JSONResponse:
+async def create_image(request: Request, context: Context) -> JSONResponse:
     body = await _json(request)
     if not isinstance(body, dict):
         raise errors.BadRequest("The request body must be a JSON object.")
@@ -156,7 +148,7 @@ async def create_image(request: Request) -> JSONResponse:
     except ValueError:
         raise errors.BadRequest("id must be a UUID") from None
     _check(body, body.get("name"))
-    project, _ = _who(request)
+    project, _ = _who(context)
     props = {k: v for k, v in body.items() if k not in svc.CORE}
     image = svc.Image(id=image_id, name=body.get("name"), status="queued",
                       visibility=body.get("visibility") or "shared", owner=project,
@@ -182,9 +174,9 @@ def _match_id(value: str, image_id: str) -> bool:
 
 
 @router.get("/v2/images", summary="List images")
-def list_images(request: Request) -> dict[str, Any]:
+def list_images(request: Request, context: Context) -> dict[str, Any]:
     q = request.query_params
-    project, admin = _who(request)
+    project, admin = _who(context)
     with _db(request, readonly=True) as s:
         images = [i for i in svc.list_images(s) if _visible(i, project, admin)]
     if "visibility" in q and q["visibility"] != "all":
@@ -230,9 +222,9 @@ def list_images(request: Request) -> dict[str, Any]:
 
 
 @router.get("/v2/images/{image_id}", summary="Show an image")
-def show_image(image_id: str, request: Request) -> dict[str, Any]:
+def show_image(image_id: str, request: Request, context: Context) -> dict[str, Any]:
     with _db(request, readonly=True) as s:
-        return view(_get(s, request, image_id))
+        return view(_get(s, context, image_id))
 
 
 def _apply_patch(image: svc.Image, ops: Any) -> dict[str, Any]:
@@ -273,15 +265,15 @@ def _apply_patch(image: svc.Image, ops: Any) -> dict[str, Any]:
 
 
 @router.patch("/v2/images/{image_id}", summary="Update an image (JSON-patch)")
-async def update_image(image_id: str, request: Request) -> dict[str, Any]:
+async def update_image(image_id: str, request: Request, context: Context) -> dict[str, Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     if kind != PATCH_TYPE:
         raise errors.UnsupportedMediaType("Unsupported Content-Type %s; use %s"
                                           % (kind or "(none)", PATCH_TYPE))
     ops = await _json(request)
     with _db(request) as s:
-        image = _get(s, request, image_id)
-        _writable(request, image)
+        image = _get(s, context, image_id)
+        _writable(context, image)
         fields = _apply_patch(image, ops)
         _check(fields, fields.get("name"))
         core = {k: v for k, v in fields.items() if k in svc.CORE}
@@ -290,10 +282,10 @@ async def update_image(image_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.delete("/v2/images/{image_id}", status_code=204, summary="Delete an image")
-def delete_image(image_id: str, request: Request) -> Response:
+def delete_image(image_id: str, request: Request, context: Context) -> Response:
     with _db(request) as s:
-        image = _get(s, request, image_id)
-        _writable(request, image)
+        image = _get(s, context, image_id)
+        _writable(context, image)
         if image.protected:
             raise errors.Forbidden("Image %s is protected and cannot be deleted."
                                    % image_id)
@@ -305,14 +297,14 @@ def delete_image(image_id: str, request: Request) -> Response:
 # -- data ---------------------------------------------------------------------------
 
 @router.put("/v2/images/{image_id}/file", status_code=204, summary="Upload image data")
-async def upload(image_id: str, request: Request) -> Response:
+async def upload(image_id: str, request: Request, context: Context) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     if kind not in ("application/octet-stream", ""):
         raise errors.UnsupportedMediaType("Unsupported Content-Type %s; use "
                                           "application/octet-stream" % kind)
     with _db(request) as s:
-        image = _get(s, request, image_id)
-        _writable(request, image)
+        image = _get(s, context, image_id)
+        _writable(context, image)
         if image.status != "queued":
             raise errors.Conflict("Image status transition from %s to saving is not "
                                   "allowed" % image.status)
@@ -341,9 +333,9 @@ async def upload(image_id: str, request: Request) -> Response:
 
 
 @router.get("/v2/images/{image_id}/file", summary="Download image data")
-def download(image_id: str, request: Request) -> Response:
+def download(image_id: str, request: Request, context: Context) -> Response:
     with _db(request, readonly=True) as s:
-        image = _get(s, request, image_id)
+        image = _get(s, context, image_id)
     store = _store(request)
     if not store.exists(image_id):
         return Response(status_code=204)

@@ -222,3 +222,19 @@ def test_a_server_booted_from_a_stored_image_takes_its_placement_properties(
     r = client.post("/v2.1/servers", headers=at_237, json={"server": {
         "name": "vm", "flavorRef": "open.2", "imageRef": queued["id"], "networks": "none"}})
     assert r.status_code == 400 and "not active" in r.text
+
+
+def test_the_auth_middleware_guards_the_image_api(client: TestClient) -> None:
+    """No token: 401 on /image/v2 (the version document stays public); the caller's
+    project and role come from the middleware's context only."""
+    assert client.get("/image/").status_code == 200
+    r = client.get("/image/v2/images")
+    assert r.status_code == 401
+    assert client.post("/image/v2/images", json={"name": "anon"}).status_code == 401
+    # identity headers sent by the client do not make an admin
+    img = create(client, headers=BOB, name="bobs", visibility="private")
+    forged = {**ALICE, "X-Roles": "admin", "X-Project-Id": "p2"}
+    assert client.get("/image/v2/images/%s" % img["id"], headers=forged
+                      ).status_code == 404
+    assert client.delete("/image/v2/images/%s" % img["id"], headers=forged
+                         ).status_code == 404
