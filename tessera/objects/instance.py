@@ -36,6 +36,9 @@ class TaskState(str, Enum):
     POWERING_OFF = "powering-off"
     POWERING_ON = "powering-on"
     DELETING = "deleting"
+    IMAGE_SNAPSHOT = "image_snapshot"
+    IMAGE_PENDING_UPLOAD = "image_pending_upload"
+    IMAGE_UPLOADING = "image_uploading"
 
 
 class PowerState(IntEnum):
@@ -77,6 +80,9 @@ class Instance(TesseraObject):
     migration_context: MigrationContext | None = None
     key_name: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    # The certificate ids a user asked to verify the image with (microversion 2.63);
+    # stored and shown, not verified (Tessera's images carry no signatures).
+    trusted_certs: tuple[str, ...] | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     launched_at: datetime | None = None
