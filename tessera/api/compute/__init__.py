@@ -17,6 +17,7 @@ from tessera.api.compute import (availability_zones, extra_specs, flavors, hyper
                                  server_actions, server_tags, servers, services)
 from tessera.compute.api import CloudAPI
 from tessera.network import api as network_api
+from tessera.volume import api as volume_api
 
 # Order matters where paths overlap: /servers/detail before /servers/{id}.
 COMPUTE_MODULES = (servers, server_actions, server_tags, instance_actions, flavors,
@@ -32,6 +33,7 @@ def build_app(cloud: CloudAPI, settings: Settings | None = None,
     app.include_router(images.router)
     app.include_router(identity.router)
     app.include_router(network_api.router)
+    app.include_router(volume_api.router)
     from tessera.api import tessera_admin  # Tessera's admin API and topology page
     tessera_admin.install(app)
     app.state.cloud = cloud

@@ -1,10 +1,13 @@
-"""Volumes, volume types and attachments of the built-in block storage service.
+"""Volumes, volume types and attachments of the built-in block storage service, with
+Cinder's default volume type `__DEFAULT__`.
 
 Revision ID: api005
 Revises: api004
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,6 +21,7 @@ depends_on = None
 MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 LONG_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 STAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+DEFAULT_TYPE = ("2f4b4c5e-7d1a-4e0b-9a3c-000000000001", "__DEFAULT__", "Default Volume Type")
 
 
 def _stamps() -> list[sa.Column]:
@@ -26,7 +30,7 @@ def _stamps() -> list[sa.Column]:
 
 
 def upgrade() -> None:
-    op.create_table(
+    types = op.create_table(
         "volume_types",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("uuid", sa.String(36), nullable=False),
@@ -39,6 +43,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("uuid", name="uq_volume_types_uuid"),
         sa.UniqueConstraint("name", name="uq_volume_types_name"),
         **MYSQL)
+    stamp = datetime(2024, 1, 1)
+    op.bulk_insert(types, [{"uuid": DEFAULT_TYPE[0], "name": DEFAULT_TYPE[1],
+                            "description": DEFAULT_TYPE[2], "is_public": True,
+                            "extra_specs": "{}", "created_at": stamp, "updated_at": stamp}])
     op.create_table(
         "volumes",
         sa.Column("id", sa.Integer, primary_key=True),
