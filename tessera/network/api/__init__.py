@@ -6,9 +6,11 @@ subnets, ports and security groups (one handler module per resource).
 
 from __future__ import annotations
 
-from tessera.network.api import common, security_groups, versions
+from tessera.network.api import (common, extensions, networks, ports, security_groups,
+                                 subnets, versions)
 
 router = versions.router
-router.include_router(security_groups.router, prefix=common.API_ROOT)
+for _module in (networks, subnets, ports, security_groups, extensions):
+    router.include_router(_module.router, prefix=common.API_ROOT)
 
 __all__ = ["router"]
