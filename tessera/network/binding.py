@@ -62,10 +62,13 @@ def network_binding(network_id: str, attrs: Mapping[str, Any],
                     physical_network: str | None = None,
                     physnets: Mapping[str, Mapping[str, str]] | None = None,
                     ) -> tuple[str, dict[str, Any]]:
-    """(vif_type, vif_details) of a new network: its own binding attributes win, then
-    its physical network's entry in `physnets`, then a Linux bridge."""
-    merged = dict((physnets or {}).get(physical_network or "", {}))
-    merged.update({k: v for k, v in attrs.items() if k in ATTRS and v is not None})
+    """(vif_type, vif_details) of a new network: its own binding attributes win (a
+    `binding:vif_type` of its own replaces its physical network's entry in `physnets`
+    whole), then that entry, then a Linux bridge."""
+    given = {k: v for k, v in attrs.items() if k in ATTRS and v is not None}
+    merged = {} if ATTR_VIF_TYPE in given else dict(
+        (physnets or {}).get(physical_network or "", {}))
+    merged.update(given)
     vif_type = merged.get(ATTR_VIF_TYPE, VIF_BRIDGE)
     if vif_type not in VIF_TYPES:
         raise errors.InvalidInput("Invalid %s %r: one of %s." % (

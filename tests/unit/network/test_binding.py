@@ -42,11 +42,11 @@ def test_bad_physnet_entries(entry: str) -> None:
 def test_port_details() -> None:
     vhu = binding.port_details(PORT_ID, "vhostuser", {"vhostuser_socket_dir": "/run/ovs",
                                                       "vhostuser_mode": "client"})
-    assert vhu["vhostuser_socket"] == "/run/ovs/vhufedcba987654"
+    assert vhu["vhostuser_socket"] == "/run/ovs/vhufedcba98765"
     assert vhu["vhostuser_mode"] == "client"
-    assert binding.port_details(PORT_ID, "tap", {})["devname"] == "tapfedcba987654"
+    assert binding.port_details(PORT_ID, "tap", {})["devname"] == "tapfedcba98765"
     bridge = binding.port_details(PORT_ID, "bridge", {"bridge_name": "br-ex"})
-    assert (bridge["bridge_name"], bridge["devname"]) == ("br-ex", "tapfedcba987654")
+    assert (bridge["bridge_name"], bridge["devname"]) == ("br-ex", "tapfedcba98765")
 
 
 def test_pools_skip_the_gateway_and_taken_addresses() -> None:
