@@ -6,6 +6,7 @@ from tessera.objects.cell_mapping import (CELL0_UUID, BuildRequest, CellMapping,
 from tessera.objects.compute import (ComputeNode, HostState, SchedulingOutcome, Selection,
                                      Service)
 from tessera.objects.flavor import Flavor, ImageMeta
+from tessera.objects.network_info import InstanceVif, VifAddress
 from tessera.objects.instance import (Instance, InstanceFault, Migration, MigrationContext,
                                       MigrationStatus, PowerState, TaskState, VmState)
 from tessera.objects.request_spec import (Destination, Rejection, RequestSpec,
@@ -13,7 +14,7 @@ from tessera.objects.request_spec import (Destination, Rejection, RequestSpec,
 
 __all__ = [
     "CELL0_UUID", "REGISTRY", "BuildRequest", "CellMapping", "ComputeNode", "Destination",
-    "Flavor", "HostMapping", "HostState", "ImageMeta", "IncompatibleObjectVersion",
+    "Flavor", "HostMapping", "InstanceVif", "VifAddress", "HostState", "ImageMeta", "IncompatibleObjectVersion",
     "Instance", "InstanceFault", "InstanceMapping", "Migration", "MigrationContext",
     "MigrationStatus", "PowerState", "Rejection", "RequestSpec", "RetryAttempt",
     "SchedulerRetries", "SchedulingOutcome", "Selection", "Service", "TaskState", "TesseraObject", "VmState",

@@ -10,6 +10,7 @@ from pydantic import Field
 from tessera.numa.placement import Placement
 from tessera.objects.base import TesseraObject
 from tessera.objects.flavor import Flavor, ImageMeta
+from tessera.objects.network_info import InstanceVif
 
 
 class VmState(str, Enum):
@@ -88,6 +89,7 @@ class Instance(TesseraObject):
     launched_at: datetime | None = None
     terminated_at: datetime | None = None
     deleted: bool = False
+    vifs: list[InstanceVif] = Field(default_factory=list)  # its ports, in order
 
 
 class InstanceFault(TesseraObject):
