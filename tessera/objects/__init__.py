@@ -1,6 +1,7 @@
 """Typed, versioned objects of the control plane (see `base` for the wire form)."""
 
 from tessera.objects.base import REGISTRY, IncompatibleObjectVersion, TesseraObject
+from tessera.objects.block_device import BlockDevice, BlockDeviceStatus
 from tessera.objects.cell_mapping import (CELL0_UUID, BuildRequest, CellMapping,
                                           HostMapping, InstanceMapping)
 from tessera.objects.compute import (ComputeNode, HostState, SchedulingOutcome, Selection,
@@ -13,7 +14,8 @@ from tessera.objects.request_spec import (Destination, Rejection, RequestSpec,
                                           RetryAttempt, SchedulerRetries)
 
 __all__ = [
-    "CELL0_UUID", "REGISTRY", "BuildRequest", "CellMapping", "ComputeNode", "Destination",
+    "CELL0_UUID", "REGISTRY", "BlockDevice", "BlockDeviceStatus", "BuildRequest",
+    "CellMapping", "ComputeNode", "Destination",
     "Flavor", "HostMapping", "InstanceVif", "VifAddress", "HostState", "ImageMeta", "IncompatibleObjectVersion",
     "Instance", "InstanceFault", "InstanceMapping", "Migration", "MigrationContext",
     "MigrationStatus", "PowerState", "Rejection", "RequestSpec", "RetryAttempt",

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from tessera.numa.placement import Placement
 from tessera.objects.base import TesseraObject
+from tessera.objects.block_device import BlockDevice
 from tessera.objects.flavor import Flavor, ImageMeta
 from tessera.objects.network_info import InstanceVif
 
@@ -90,6 +91,10 @@ class Instance(TesseraObject):
     terminated_at: datetime | None = None
     deleted: bool = False
     vifs: list[InstanceVif] = Field(default_factory=list)  # its ports, in order
+    # Filled from the cell's block_device_mappings when a compute host reads the
+    # instance (`tessera.db.cell.block_devices.with_block_devices`); never part of
+    # the stored body, so a stale copy cannot overwrite an attach.
+    block_devices: list[BlockDevice] = Field(default_factory=list, exclude=True)
 
 
 class InstanceFault(TesseraObject):

@@ -53,6 +53,10 @@ class VolumeClient:
             except svc.NotFound:
                 pass
 
+    def abort_detaching(self, attachment_id: str) -> None:
+        with self._db() as s:
+            svc.abort_detaching(s, attachment_id)
+
     def delete(self, attachment_id: str) -> None:
         """Remove the attachment (gone already is fine: the result is the same)."""
         with self._db() as s:

@@ -509,6 +509,18 @@ def begin_detaching(session: Session, attachment_id: str) -> Attachment:
     return get_attachment(session, attachment_id)
 
 
+def abort_detaching(session: Session, attachment_id: str) -> Attachment:
+    """A detach that did not happen: the attachment is attached again."""
+    row = _attachment_row(session, attachment_id)
+    if row.attach_status == DETACHING:
+        row.attach_status = ATTACHED
+        row.attach_time = row.attach_time or utcnow()
+        row.updated_at = utcnow()
+        session.flush()
+        _settle(session, row.volume_uuid)
+    return get_attachment(session, attachment_id)
+
+
 def delete_attachment(session: Session, attachment_id: str) -> Volume:
     """Remove exactly this attachment; the volume stays in use by the others, or is
     available again. Returns the volume after."""
