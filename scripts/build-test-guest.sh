@@ -10,8 +10,10 @@
 # and apt-get to fetch the kernel package (not installed, only unpacked).
 #
 # The guest, on boot: loads the modules, mounts /dev/vda (ext4) on /mnt when there is
-# one, starts qemu-ga on the org.qemu.guest_agent.0 port when there is one, then
-# writes "TESSERA-GUEST-READY agent=yes|no disk=yes|no" on ttyS0.
+# one, starts qemu-ga on the org.qemu.guest_agent.0 port when there is one (unless the
+# kernel command line says tessera.agent=off), writes
+# "TESSERA-GUEST-READY agent=yes|no disk=yes|no" on ttyS0, then, with a disk, appends
+# a tick to /mnt/ticks every second and prints "TESSERA-TICK N" once it is synced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -89,10 +91,18 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
     [ -n "$port" ] && [ -c "$port" ] && break
     sleep 0.2
 done
-if [ -n "$port" ]; then
-    qemu-ga -m virtio-serial -p "$port" -t /run -d && agent=yes
+if [ -n "$port" ] && ! grep -q "tessera.agent=off" /proc/cmdline; then
+    # -v -l: every agent command is logged on the serial console (freeze/thaw visible)
+    qemu-ga -m virtio-serial -p "$port" -t /run -v -l /dev/ttyS0 -d && agent=yes
 fi
 echo "TESSERA-GUEST-READY agent=$agent disk=$disk" > /dev/ttyS0
+# A tick per second through the disk: the ticks stop while its filesystem is frozen.
+i=0
+while [ "$disk" = yes ]; do
+    i=$((i + 1))
+    echo "$i" >> /mnt/ticks && sync && echo "TESSERA-TICK $i" > /dev/ttyS0
+    sleep 1
+done
 while true; do sleep 3600; done
 EOF
 chmod 755 "$ROOT/init"

@@ -9,7 +9,7 @@ conductor or to the instance's compute host. It never waits for a build.
 from __future__ import annotations
 
 import uuid as uuidlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,6 +21,7 @@ from tessera.db.api import flavors as flavor_q
 from tessera.db.api import queries as api_q
 from tessera.db.cell import instances as inst_q
 from tessera.db.cell import queries as mig_q
+from tessera.network import allocate as ports
 from tessera.numa.request import PciRequest
 from tessera.objects import (BuildRequest, CellMapping, Flavor, ImageMeta, Instance, InstanceFault,
                              InstanceMapping, Migration, MigrationStatus, RequestSpec,
@@ -64,6 +65,7 @@ class CloudAPI:
                metadata: dict[str, str] | None = None,
                scheduler_hints: dict[str, list[str]] | None = None,
                pci_requests: Iterable[PciRequest] = (),
+               networks: Sequence[ports.RequestedNetwork] = (),
                key_name: str | None = None) -> list[Instance]:
         """Accept `count` servers; raises `tessera.numa.errors.InvalidRequest` when the
         flavor and image are invalid together. Scheduling happens asynchronously."""
@@ -76,11 +78,12 @@ class CloudAPI:
         with self.router.api() as s:
             for i in range(count):
                 uuid = str(uuidlib.uuid4())
+                vifs = ports.allocate(s, ctxt.project_id, uuid, networks)
                 display = name if count == 1 else "%s-%d" % (name, i + 1)
                 inst = Instance(uuid=uuid, display_name=display, project_id=ctxt.project_id,
                                 user_id=ctxt.user_id, flavor=flavor, image=image,
                                 availability_zone=availability_zone,
-                                metadata=dict(metadata or {}), key_name=key_name,
+                                metadata=dict(metadata or {}), key_name=key_name, vifs=vifs,
                                 created_at=now())
                 spec = template.model_copy(update={"instance_uuid": uuid})
                 api_q.create_build_request(s, BuildRequest(
@@ -134,6 +137,7 @@ class CloudAPI:
         """Delete in the instance's cell (through that cell's transport), and flag
         its mapping so it is not listed as UNKNOWN should the cell go down."""
         mark_queued_for_delete(self.router, instance_uuid)
+        self.release_ports(instance_uuid)
         cell = self.router.cell_of_instance(instance_uuid)
         if cell is None:
             with self.router.api() as s:
@@ -155,6 +159,15 @@ class CloudAPI:
                 "task_state": TaskState.DELETING}))
         ComputeAPI(self.router.transport(cell)).terminate_instance(ctxt, inst.host,
                                                                    instance_uuid)
+
+    def release_ports(self, instance_uuid: str) -> None:
+        """Delete the ports made for the instance, unbind the ones it was given."""
+        try:
+            vifs = self.get(instance_uuid).vifs
+        except InstanceNotFound:
+            vifs = []
+        with self.router.api() as s:
+            ports.release(s, instance_uuid, vifs)
 
     # -- moves -----------------------------------------------------------------------
 

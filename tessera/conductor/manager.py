@@ -27,6 +27,7 @@ from tessera.db import errors as db_errors
 from tessera.db.api import queries as api_q
 from tessera.db.cell import instances as inst_q
 from tessera.db.cell import queries as mig_q
+from tessera.network import allocate as ports
 from tessera.objects import (BuildRequest, CellMapping, Destination, Flavor,
                              InstanceFault, Migration, RequestSpec, SchedulingOutcome,
                              Selection, TaskState, VmState)
@@ -82,9 +83,11 @@ class ConductorManager:
             except db_errors.BuildRequestNotFound:
                 LOG.info("instance %s was deleted before it was scheduled", uuid)
                 return
+        with self.router.api() as s:  # the ports go to the chosen host
+            vifs = ports.bind(s, build.instance.vifs, selection.service_host)
         instance = build.instance.model_copy(update={
             "availability_zone": selection.availability_zone or build.instance.availability_zone,
-            "task_state": TaskState.SCHEDULING})
+            "task_state": TaskState.SCHEDULING, "vifs": vifs})
         with self.router.cell_db(cell) as s:
             inst_q.create_instance(s, instance)
         with self.router.api() as s:
@@ -104,7 +107,9 @@ class ConductorManager:
         if build is None:
             return
         instance = build.instance.model_copy(update={"vm_state": VmState.ERROR,
-                                                     "task_state": None})
+                                                     "task_state": None, "vifs": []})
+        with self.router.api() as s:
+            ports.release(s, uuid, build.instance.vifs)
         with self.router.cell_db(cell0) as s:
             inst_q.create_instance(s, instance)
             inst_q.add_instance_fault(s, _fault(uuid, error, spec))
@@ -132,6 +137,9 @@ class ConductorManager:
         selection = outcome.selections[0][0]
         with self.router.api() as s:
             api_q.save_request_spec(s, spec.to_persisted())
+            with self.router.cell_db(cell, readonly=True) as cs:
+                ports.bind(s, inst_q.get_instance(cs, instance_uuid).vifs,
+                           selection.service_host)
         self.compute(cell).build_and_run_instance(ctxt, selection.service_host,
                                                   instance_uuid, spec, selection)
 
@@ -146,7 +154,10 @@ class ConductorManager:
             if inst.task_state is TaskState.DELETING or inst.deleted:
                 return
             inst_q.save_instance(s, inst.model_copy(update={
-                "vm_state": VmState.ERROR, "task_state": None, "host": None, "node": None}))
+                "vm_state": VmState.ERROR, "task_state": None, "host": None, "node": None,
+                "vifs": []}))
+            with self.router.api() as api:
+                ports.release(api, uuid, inst.vifs)
             inst_q.add_instance_fault(s, _fault(uuid, error, spec))
 
     # -- moves -----------------------------------------------------------------------

@@ -32,7 +32,7 @@ def build_app(cloud: CloudAPI, settings: Settings | None = None,
     app = create_app(settings, routers=COMPUTE_MODULES)
     app.include_router(images.router)
     app.include_router(identity.router)
-    app.include_router(network_api.router)
+    network_api.install(app)
     app.include_router(volume_api.router)
     from tessera.api import tessera_admin  # Tessera's admin API and topology page
     tessera_admin.install(app)

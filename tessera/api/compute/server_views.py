@@ -18,6 +18,7 @@ from tessera.api import policy
 from tessera.api.compute._common import isotime, links
 from tessera.api.microversion import APIVersion
 from tessera.db.api.server_queries import ServerExtra
+from tessera.network.boot import addresses
 from tessera.objects import Instance, InstanceFault, PowerState, TaskState, VmState
 
 _T = TaskState
@@ -90,7 +91,7 @@ class ServerView:
             "image": self._image(inst), "flavor": self._flavor(inst),
             "created": isotime(inst.created_at),
             "updated": isotime(inst.updated_at or inst.created_at),
-            "addresses": {}, "accessIPv4": "", "accessIPv6": "",
+            "addresses": addresses(inst), "accessIPv4": "", "accessIPv6": "",
             "links": links(self.request, "servers", inst.uuid, inst.project_id),
             "key_name": inst.key_name, "config_drive": "",
             "OS-DCF:diskConfig": "MANUAL",

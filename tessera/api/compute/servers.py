@@ -28,6 +28,7 @@ from tessera.cells import UnknownServer
 from tessera.compute.api import CloudAPI
 from tessera.db import errors as db_errors
 from tessera.db.api import server_queries as sq
+from tessera.network import boot as network_boot
 from tessera.objects import Flavor, ImageMeta, Instance
 
 router = APIRouter(tags=["servers"])
@@ -89,7 +90,8 @@ def create(body: CreateBody, request: Request, context: Context, version: Reques
                                 "supported; use os:scheduler_hints.")
     limits.check_quota(cloud, context.project_id, flavor, count, s.min_count)
     count = limits.allowed_count(cloud, context.project_id, flavor, count, s.min_count)
-    made = cloud.create(context, flavor, image, name=s.name, count=count,
+    nics = network_boot.plan(cloud, context, s.networks, flavor, image, count)
+    made = cloud.create(context, flavor, image, name=s.name, count=count, networks=nics,
                         availability_zone=zone, metadata=s.metadata,
                         scheduler_hints=_hints(body), key_name=s.key_name)
     with cloud.router.api() as session:
@@ -174,10 +176,12 @@ def _filter(cloud: CloudAPI, servers: list[Instance], q: Any, context: Any,
         servers = [i for i in servers if i.host == q["host"]]
     if context.is_admin and "node" in q:
         servers = [i for i in servers if i.node == q["node"]]
-    # No server has addresses until networks exist: an address filter matches none
-    # (ip6 for non-admins only from 2.5, as in Nova; before, it was ignored).
-    if "ip" in q or ("ip6" in q and (context.is_admin or version >= (2, 5))):
-        servers = []
+    # Regular expressions over the servers' IPv4 / IPv6 addresses (ip6 for non-admins
+    # only from 2.5, as in Nova; before, it was ignored).
+    if "ip" in q:
+        servers = network_boot.with_address(servers, q["ip"], 4)
+    if "ip6" in q and (context.is_admin or version >= (2, 5)):
+        servers = network_boot.with_address(servers, q["ip6"], 6)
     if "flavor" in q:
         servers = [i for i in servers if i.flavor.flavorid == q["flavor"]]
     if "image" in q:
