@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED_NUMA := ../shared/bench/numa
 BENCH_OUT := build/bench
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 .PHONY: run demo test bench clean
 
@@ -25,7 +25,8 @@ demo: $(STAMP)
 	$(BIN)/tessera numa demo --hosts etc/hosts.yaml --flavors etc/flavors.yaml
 
 test: $(STAMP)
-	scripts/install-libvirt.sh
+	scripts/install-libvirt.sh --daemon
+	scripts/build-test-guest.sh
 	scripts/install-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

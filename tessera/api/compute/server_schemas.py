@@ -121,5 +121,3 @@ def check_versioned_fields(body: CreateBody, version: Any) -> None:
                 raise errors.BadRequest("Invalid input for field/attribute uuid. "
                                         "Value: %s. '%s' is not a 'uuid'"
                                         % (net.uuid, net.uuid)) from None
-        raise errors.BadRequest("Network %s could not be found." % (
-            net.uuid or net.port or net.fixed_ip))
