@@ -26,7 +26,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	scripts/install-libvirt.sh --daemon
-	scripts/build-test-guest.sh
+	scripts/build-test-guest.sh || echo "no test guest: the real-libvirt tests skip (fail under CI) saying why"
 	scripts/install-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
