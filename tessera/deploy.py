@@ -29,6 +29,7 @@ from tessera.conductor.rpcapi import ConductorAPI
 from tessera.db import cells as cell_admin
 from tessera.db import errors as db_errors
 from tessera.db.migrate import sync_api, sync_cell
+from tessera.image.sink import StoreSink
 from tessera.numa.fit import Strategy
 from tessera.objects import CellMapping
 from tessera.routing import CellRouter
@@ -146,7 +147,8 @@ def libvirt_compute_service(settings: Settings) -> Service:
 def _compute(settings: Settings, driver: Any) -> Service:
     transport = get_transport(settings.transport_url, settings.conf)
     manager = ComputeManager(driver.name, driver, settings.cell_db, transport,
-                             settings.ratios, settings.strategy)
+                             settings.ratios, settings.strategy,
+                             images=StoreSink(settings.api_db))
     manager.init_host()
     service = Service(transport, COMPUTE_TOPIC, [manager], host=driver.name)
     # spread the hosts' reports over the interval rather than all at one tick

@@ -89,7 +89,7 @@ VERSIONS: tuple[tuple[str, str], ...] = (
     ("2.42", "Device tags on networks and block devices restored."),
     ("2.43", "n/a: os-hosts removed (never served)."),
     ("2.44", "n/a: add/removeFixedIp, FloatingIp, os-virtual-interfaces (not served)."),
-    ("2.45", "n/a: createImage returns image_id (createImage not served yet)."),
+    ("2.45", "createImage answers with a body {image_id}, no Location header."),
     ("2.46", "X-OpenStack-Request-ID on every response."),
     ("2.47", "Server flavor embedded (vcpus, ram, ..., extra_specs by policy)."),
     ("2.48", "n/a: standard server diagnostics (not served)."),
@@ -106,6 +106,15 @@ VERSIONS: tuple[tuple[str, str], ...] = (
     ("2.58", "os-instance-actions: limit/marker, changes-since, updated_at."),
     ("2.59", "n/a: os-migrations paging and uuid (os-migrations not served)."),
     ("2.60", "n/a: multiattach volumes (volumes not served)."),
+    ("2.61", "Flavor show, detail, create and update carry extra_specs (by policy)."),
+    ("2.62", "Instance action events carry hostId, and host (by policy)."),
+    ("2.63", "trusted_image_certificates on server create and in server details."),
+    ("2.64", "n/a: server group policy/rules (server groups not served)."),
+    ("2.65", "n/a: abort a queued live migration (live migration not served)."),
+    ("2.66", "changes-before filter on servers lists and os-instance-actions."),
+    ("2.67", "volume_type in block_device_mapping_v2 on server create."),
+    ("2.68", "n/a: force removed from evacuate and live-migrate (neither served)."),
+    ("2.69", "Servers of a cell that does not answer listed and shown as UNKNOWN."),
 )
 
 _VERSION_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")

@@ -66,7 +66,8 @@ class CloudAPI:
                scheduler_hints: dict[str, list[str]] | None = None,
                pci_requests: Iterable[PciRequest] = (),
                networks: Sequence[ports.RequestedNetwork] = (),
-               key_name: str | None = None) -> list[Instance]:
+               key_name: str | None = None,
+               trusted_certs: tuple[str, ...] | None = None) -> list[Instance]:
         """Accept `count` servers; raises `tessera.numa.errors.InvalidRequest` when the
         flavor and image are invalid together. Scheduling happens asynchronously."""
         image = image or ImageMeta()
@@ -84,7 +85,7 @@ class CloudAPI:
                                 user_id=ctxt.user_id, flavor=flavor, image=image,
                                 availability_zone=availability_zone,
                                 metadata=dict(metadata or {}), key_name=key_name, vifs=vifs,
-                                created_at=now())
+                                trusted_certs=trusted_certs, created_at=now())
                 spec = template.model_copy(update={"instance_uuid": uuid})
                 api_q.create_build_request(s, BuildRequest(
                     instance_uuid=uuid, project_id=ctxt.project_id, instance=inst,

@@ -23,6 +23,7 @@ from tessera.compute.claims import claims_for_host, move_claim_id
 from tessera.compute.node_store import DbNodeStore
 from tessera.compute.resource_tracker import ClaimFailed, Ratios, ResourceTracker
 from tessera.compute.rpcapi import ComputeAPI
+from tessera.compute.snapshot import ImageGone, ImageSink, quiesce_for
 from tessera.compute.virt.driver import ComputeDriver, GuestNotFound, VirtError
 from tessera.conductor.rpcapi import ConductorAPI
 from tessera.db import errors as db_errors
@@ -44,14 +45,16 @@ def now() -> datetime:
 
 
 class ComputeManager:
-    target = oslo_messaging.Target(version="1.1")
+    target = oslo_messaging.Target(version="1.2")
 
     def __init__(self, host: str, driver: ComputeDriver, db_url: str,
                  transport: oslo_messaging.Transport, ratios: Ratios = Ratios(),
-                 strategy: Strategy = Strategy.SPREAD) -> None:
+                 strategy: Strategy = Strategy.SPREAD,
+                 images: ImageSink | None = None) -> None:
         self.host = host
         self.driver = driver
         self.db_url = db_url
+        self.images = images
         self.conductor = ConductorAPI(transport)
         self.compute_rpc = ComputeAPI(transport)
         self.tracker = ResourceTracker(driver, DbNodeStore(db_url), ratios, strategy)
@@ -183,6 +186,51 @@ class ComputeManager:
         if inst is None:
             raise GuestNotFound("no instance %s" % instance_uuid)
         return str(read(inst))
+
+    # -- snapshots -------------------------------------------------------------------
+
+    def snapshot_instance(self, ctxt: Any, instance_uuid: str, image_id: str) -> None:
+        """Write the guest's root disk into the queued image `image_id` (quiesced as
+        its image asks, `quiesce_for`). On any failure the image is deleted, a fault
+        and the createImage action record why, and the guest keeps its vm_state."""
+        inst = self._get(instance_uuid)
+        try:
+            if inst is None or self.images is None:
+                raise VirtError("no guest %s" % instance_uuid if inst is None
+                                else "host %s has no image store" % self.host)
+            inst = self._save(inst.model_copy(update={
+                "task_state": TaskState.IMAGE_PENDING_UPLOAD}), TaskState.IMAGE_SNAPSHOT)
+            with self.images.workdir() as workdir:
+                taken = self.driver.snapshot(inst, workdir, quiesce=quiesce_for(inst.image))
+                inst = self._save(inst.model_copy(update={
+                    "task_state": TaskState.IMAGE_UPLOADING}),
+                    TaskState.IMAGE_PENDING_UPLOAD)
+                self.images.upload(image_id, taken)
+        except Exception as e:  # the guest stays as it was; the image goes
+            LOG.warning("snapshot of %s into image %s failed on %s: %s", instance_uuid,
+                        image_id, self.host, e, exc_info=not isinstance(e, VirtError))
+            self._snapshot_failed(ctxt, inst, image_id, e)
+            return
+        self._save(inst.model_copy(update={"task_state": None}), TaskState.IMAGE_UPLOADING)
+
+    def _snapshot_failed(self, ctxt: Any, inst: Instance | None, image_id: str,
+                         error: Exception) -> None:
+        message = "snapshot failed: %s" % (error if isinstance(error, (VirtError, ImageGone))
+                                           else "%s: %s" % (type(error).__name__, error))
+        if self.images is not None:
+            self.images.discard(image_id)
+        if inst is None:
+            return
+        self._fault(inst, 500, message)
+        if self.images is not None:
+            self.images.record_failure(inst.uuid, getattr(ctxt, "request_id", None),
+                                       self.host, message)
+        try:
+            self._save(inst.model_copy(update={"task_state": None}),
+                       [TaskState.IMAGE_SNAPSHOT, TaskState.IMAGE_PENDING_UPLOAD,
+                        TaskState.IMAGE_UPLOADING])
+        except db_errors.UnexpectedTaskState:
+            pass  # deleted (or reset) meanwhile
 
     # -- moves (resize and cold migration) -------------------------------------------
 

@@ -4,6 +4,7 @@
      finish_resize, confirm_resize, finish_confirm_resize, revert_resize,
      finish_revert_resize, stop_instance, start_instance, reboot_instance
 1.1: get_domain_xml (a call: the XML the hypervisor holds for a guest)
+1.2: snapshot_instance (the guest's root disk into a queued image)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ add_extra_exmods("tessera.compute.virt.driver")
 
 class ComputeAPI(RPCClientBase):
     TOPIC = TOPIC
-    VERSION = "1.1"
+    VERSION = "1.2"
 
     def _cast(self, ctxt: Any, host: str, method: str, **kwargs: Any) -> None:
         self.prepare(server=host).cast(ctxt, method, **kwargs)
@@ -53,3 +54,8 @@ class ComputeAPI(RPCClientBase):
         """The domain XML of the guest on `host` (VirtError when there is none)."""
         return self.prepare(server=host).call(ctxt, "get_domain_xml", version="1.1",
                                               instance_uuid=instance_uuid)
+
+    def snapshot_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                          image_id: str) -> None:
+        self.prepare(server=host).cast(ctxt, "snapshot_instance", version="1.2",
+                                       instance_uuid=instance_uuid, image_id=image_id)

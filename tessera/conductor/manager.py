@@ -69,10 +69,23 @@ class ConductorManager:
                 self._build_in_cell(ctxt, uuid, own, outcome.selections[i][0])
 
     def _schedule(self, ctxt: Any, spec: RequestSpec, uuids: list[str]) -> SchedulingOutcome:
+        """The scheduler's decision; a scheduler that fails (it raised, or did not
+        answer in time) is an error outcome, so the caller faults the instance and
+        claims nothing."""
         try:
             return self.scheduler.select_destinations(ctxt, spec, uuids)
         except oslo_messaging.MessagingTimeout:
+            LOG.warning("scheduling %s: the scheduler did not answer in time", uuids)
             return SchedulingOutcome(error="the scheduler did not answer in time")
+        except oslo_messaging.MessageDeliveryFailure as exc:
+            LOG.error("scheduling %s: the request did not reach the scheduler: %s",
+                      uuids, exc)
+            return SchedulingOutcome(error="the scheduler could not be reached")
+        except Exception as exc:  # raised in the scheduler, carried back over RPC
+            kind = (exc.exc_type if isinstance(exc, oslo_messaging.RemoteError)
+                    else type(exc).__name__.removesuffix("_Remote"))
+            LOG.error("scheduling %s: the scheduler failed: %s: %s", uuids, kind, exc)
+            return SchedulingOutcome(error="the scheduler failed: %s" % kind)
 
     def _build_in_cell(self, ctxt: Any, uuid: str, spec: RequestSpec,
                        selection: Selection) -> None:

@@ -18,11 +18,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import oslo_messaging
+from sqlalchemy.exc import SQLAlchemyError
 
 from tessera.db.api import queries as api_q
 from tessera.db.cell import hosts as host_q
 from tessera.numa.fit import Strategy
-from tessera.objects import HostState, RequestSpec, SchedulingOutcome
+from tessera.objects import CellMapping, HostState, RequestSpec, SchedulingOutcome
 from tessera.routing import CellRouter
 from tessera.scheduler.errors import NoValidHost
 from tessera.scheduler.filters import Filter
@@ -45,40 +46,54 @@ class HostStateCache:
         self._service_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     def host_states(self, cell_uuid: str | None = None) -> list[HostState]:
+        """The host states of every compute cell (or of one). A cell whose database
+        fails while it is read is skipped, with a warning: its hosts are not
+        candidates this time, and the other cells' still are."""
         cells = [c for c in self.router.compute_cells()
                  if cell_uuid is None or c.uuid == cell_uuid]
         out: list[HostState] = []
         limit = datetime.now(timezone.utc) - timedelta(seconds=self.service_down_time)
         for cell in cells:
-            mapped = self._mapped_hosts(cell.uuid)
-            with self.router.cell_db(cell, readonly=True) as s:
-                services = self._services(s, cell.uuid)
-                generations = host_q.compute_node_generations(s)
-                with self._lock:
-                    if any(h not in mapped for h, _ in generations.values()):
-                        mapped = self._mapped_hosts(cell.uuid, refresh=True)
-                    stale = [u for u, (host, gen) in generations.items()
-                             if host in mapped and self._generation.get(u) != gen]
-                fresh = {n.uuid: n for n in host_q.get_compute_nodes(s, stale)}
+            try:
+                out.extend(self._cell_host_states(cell, limit))
+            except SQLAlchemyError as exc:
+                LOG.warning("skipping cell %s (%s) for this decision: %s", cell.name,
+                            cell.uuid, str(exc).splitlines()[0] if str(exc) else exc)
+        return out
+
+    def _cell_host_states(self, cell: CellMapping, limit: datetime) -> list[HostState]:
+        """One cell's host states: its mapped hosts' nodes, re-read where their
+        generation moved, with their services' state as of `limit`."""
+        out: list[HostState] = []
+        mapped = self._mapped_hosts(cell.uuid)
+        with self.router.cell_db(cell, readonly=True) as s:
+            services = self._services(s, cell.uuid)
+            generations = host_q.compute_node_generations(s)
             with self._lock:
-                for uuid, (host, _gen) in generations.items():
-                    if host not in mapped:
-                        continue
-                    svc = services.get(host)
-                    node = fresh.get(uuid)
-                    cached = self._states.get(uuid)
-                    if node is None and cached is None:
-                        continue
-                    base = (HostState(compute_node=node, cell_uuid=cell.uuid)
-                            if node is not None else cached)
-                    state = base.model_copy(update={  # type: ignore[union-attr]
-                        "service_up": _is_up(svc, limit),
-                        "service_disabled": bool(svc and svc.disabled),
-                        "disabled_reason": svc.disabled_reason if svc else None})
-                    if node is not None:
-                        self._generation[uuid] = node.generation
-                    self._states[uuid] = state
-                    out.append(state)
+                if any(h not in mapped for h, _ in generations.values()):
+                    mapped = self._mapped_hosts(cell.uuid, refresh=True)
+                stale = [u for u, (host, gen) in generations.items()
+                         if host in mapped and self._generation.get(u) != gen]
+            fresh = {n.uuid: n for n in host_q.get_compute_nodes(s, stale)}
+        with self._lock:
+            for uuid, (host, _gen) in generations.items():
+                if host not in mapped:
+                    continue
+                svc = services.get(host)
+                node = fresh.get(uuid)
+                cached = self._states.get(uuid)
+                if node is None and cached is None:
+                    continue
+                base = (HostState(compute_node=node, cell_uuid=cell.uuid)
+                        if node is not None else cached)
+                state = base.model_copy(update={  # type: ignore[union-attr]
+                    "service_up": _is_up(svc, limit),
+                    "service_disabled": bool(svc and svc.disabled),
+                    "disabled_reason": svc.disabled_reason if svc else None})
+                if node is not None:
+                    self._generation[uuid] = node.generation
+                self._states[uuid] = state
+                out.append(state)
         return out
 
     def _services(self, session: Any, cell_uuid: str) -> dict[str, Any]:

@@ -60,6 +60,19 @@ def parse_time(text: str, name: str = "changes-since") -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def time_window(query: Any, version: Any) -> tuple[datetime | None, datetime | None]:
+    """The `changes-since` and (from 2.66) `changes-before` filters of a query; 400
+    if either is not a time or since is after before (Nova's message)."""
+    since = parse_time(query["changes-since"]) if "changes-since" in query else None
+    before = None
+    if version >= (2, 66) and "changes-before" in query:
+        before = parse_time(query["changes-before"], "changes-before")
+        if since is not None and before < since:
+            raise errors.BadRequest("The value of changes-since must be less than or "
+                                    "equal to changes-before.")
+    return since, before
+
+
 def links(request: Request, collection: str, ident: str,
           project_id: str | None = None) -> list[dict[str, str]]:
     """Nova's self (versioned, with the project) and bookmark links of a resource."""

@@ -5,7 +5,9 @@ read and its server has settled: `Success`, or `Error` with the server's fault.
 
 Versions: 2.21 shows actions of deleted servers; 2.51 shows events to everyone (the
 traceback only where `os-instance-actions:events` allows); 2.58 adds `updated_at`,
-`limit`/`marker` paging and `changes-since`.
+`limit`/`marker` paging and `changes-since`; 2.62 gives each event the `hostId` of the
+host it ran on (and its `host` name where `os-instance-actions:events` allows); 2.66
+adds `changes-before`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from fastapi import APIRouter, Request
 
 from tessera.api import Context, RequestVersion, authorize, errors, policy
 from tessera.api.compute._common import (Cloud, isotime_micro, next_link, page,
-                                         parse_limit, parse_time, translated)
+                                         parse_limit, parse_time, time_window, translated)
+from tessera.api.compute.server_views import generate_host_id
 from tessera.compute.api import CloudAPI
 from tessera.db.api import server_queries as sq
 from tessera.objects import Instance, VmState
@@ -96,9 +99,11 @@ def index(server_id: str, request: Request, context: Context, version: RequestVe
     more = False
     if version >= (2, 58):
         q = request.query_params
-        if "changes-since" in q:
-            since = parse_time(q["changes-since"])
+        since, before = time_window(q, version)
+        if since is not None:
             actions = [a for a in actions if a.updated_at and a.updated_at >= since]
+        if before is not None:
+            actions = [a for a in actions if a.updated_at and a.updated_at <= before]
         actions, more = page(actions, lambda a: a.request_id, q.get("marker"),
                              parse_limit(q.get("limit")))
     body: dict[str, Any] = {"instanceActions": [_action(a, version) for a in actions]}
@@ -120,13 +125,23 @@ def show(server_id: str, request_id: str, context: Context, version: RequestVers
     body = _action(action, version)
     may_see = _allowed(context, _R + "events", inst.project_id)
     if version >= (2, 51) or may_see:
-        body["events"] = [_event(e, may_see) for e in action.events]
+        body["events"] = [_event(e, may_see, inst.project_id, version)
+                          for e in action.events]
     return {"instanceAction": body}
 
 
-def _event(e: sq.InstanceActionEvent, traceback: bool) -> dict[str, Any]:
-    body = {"event": e.event, "start_time": isotime_micro(e.start_time),
-            "finish_time": isotime_micro(e.finish_time), "result": e.result}
-    if traceback:
+def _event(e: sq.InstanceActionEvent, details: bool, project_id: str,
+           version: Any) -> dict[str, Any]:
+    """An event; `details` (the events policy) adds the traceback and, from 2.62, the
+    host's name. An event that ran on no host (a build that was never scheduled)
+    has an empty host and hostId."""
+    body: dict[str, Any] = {"event": e.event, "start_time": isotime_micro(e.start_time),
+                            "finish_time": isotime_micro(e.finish_time),
+                            "result": e.result}
+    if details:
         body["traceback"] = e.traceback
+    if version >= (2, 62):
+        if details:
+            body["host"] = e.host or ""
+        body["hostId"] = generate_host_id(project_id, e.host)
     return body

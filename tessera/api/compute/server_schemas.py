@@ -36,7 +36,7 @@ class BlockDevice(_Strict):
     disk_bus: str | None = None
     device_type: str | None = None
     tag: str | None = Field(default=None, max_length=60)
-    volume_type: str | None = None
+    volume_type: str | None = Field(default=None, max_length=255)
 
 
 class ServerCreate(_Strict):
@@ -48,7 +48,7 @@ class ServerCreate(_Strict):
     networks: Literal["none", "auto"] | list[NetworkRequest] | None = None
     block_device_mapping_v2: list[BlockDevice] | None = None
     availability_zone: str | None = Field(default=None, max_length=255)
-    metadata: dict[str, str] = Field(default_factory=dict, max_length=128)
+    metadata: dict[str, str] = Field(default_factory=dict)
     key_name: str | None = Field(default=None, max_length=255)
     security_groups: list[dict[str, str]] | None = None
     user_data: str | None = None
@@ -60,6 +60,8 @@ class ServerCreate(_Strict):
     return_reservation_id: bool = False
     description: str | None = Field(default=None, max_length=255)
     tags: list[str] | None = None
+    trusted_image_certificates: list[str] | None = Field(default=None, min_length=1,
+                                                         max_length=50)
     OS_DCF_diskConfig: Literal["AUTO", "MANUAL"] | None = Field(
         default=None, alias="OS-DCF:diskConfig")
 
@@ -102,6 +104,11 @@ def check_versioned_fields(body: CreateBody, version: Any) -> None:
     if version < (2, 37) and isinstance(s.networks, str):
         raise errors.BadRequest("Invalid input for field/attribute networks. Value: %s. "
                                 "'%s' is not of type 'array'" % (s.networks, s.networks))
+    _check_trusted_certs(s, version)
+    if version < (2, 67) and any("volume_type" in b.model_fields_set
+                                 for b in s.block_device_mapping_v2 or ()):
+        raise errors.BadRequest("Additional properties are not allowed ('volume_type' "
+                                "was unexpected) in block_device_mapping_v2")
     nets = s.networks if isinstance(s.networks, list) else []
     # Nova's device-tag history: networks 2.32-2.36 and 2.42+, block devices 2.32
     # and 2.42+ (2.33 and 2.37 dropped them by mistake; 2.42 restored them).
@@ -121,3 +128,29 @@ def check_versioned_fields(body: CreateBody, version: Any) -> None:
                 raise errors.BadRequest("Invalid input for field/attribute uuid. "
                                         "Value: %s. '%s' is not a 'uuid'"
                                         % (net.uuid, net.uuid)) from None
+
+
+def _check_trusted_certs(s: ServerCreate, version: Any) -> None:
+    """`trusted_image_certificates` (2.63+): null, or 1 to 50 distinct non-empty ids,
+    for an image-backed server only."""
+    if "trusted_image_certificates" not in s.model_fields_set:
+        return
+    if version < (2, 63):
+        raise errors.BadRequest("Additional properties are not allowed "
+                                "('trusted_image_certificates' was unexpected)")
+    certs = s.trusted_image_certificates
+    if certs is None:
+        return
+    if any(not c for c in certs) or len(set(certs)) != len(certs):
+        raise errors.BadRequest("Invalid input for field/attribute "
+                                "trusted_image_certificates: the ids must be non-empty "
+                                "and distinct.")
+    if is_volume_backed(s):
+        raise errors.BadRequest("Image certificate validation is not supported for "
+                                "volume-backed servers.")
+
+
+def is_volume_backed(s: ServerCreate) -> bool:
+    """Whether the server boots from a volume (its boot device goes to a volume)."""
+    return any(b.destination_type == "volume" and str(b.boot_index) == "0"
+               for b in s.block_device_mapping_v2 or ())

@@ -52,11 +52,17 @@ def server_status(inst: Instance) -> str:
     return states.get(inst.task_state, states[None])
 
 
-def host_id(inst: Instance) -> str:
-    """Nova's hostId: a per-project hash of the host, so projects cannot compare."""
-    if not inst.host:
+def generate_host_id(project_id: str, host: str | None) -> str:
+    """Nova's hostId: a per-project hash of a host name, so projects cannot compare
+    hosts; empty without a host."""
+    if not host:
         return ""
-    return hashlib.sha224((inst.project_id + inst.host).encode()).hexdigest()
+    return hashlib.sha224((project_id + host).encode()).hexdigest()
+
+
+def host_id(inst: Instance) -> str:
+    """The hostId of the host a server is on."""
+    return generate_host_id(inst.project_id, inst.host)
 
 
 def _allowed(context: Any, rule: str, project_id: str) -> bool:
@@ -128,7 +134,21 @@ class ServerView:
             body["description"] = extra.description if extra else None
         if v >= (2, 26):
             body["tags"] = list(extra.tags) if extra else []
+        if v >= (2, 63):
+            body["trusted_image_certificates"] = (list(inst.trusted_certs)
+                                                  if inst.trusted_certs else None)
         return body
+
+    def unknown(self, inst: Instance) -> dict[str, Any]:
+        """A server of a cell that does not answer, shown alone (2.69): what the API
+        database knows of it (its mapping and request spec); the zone is UNKNOWN
+        when none was asked for."""
+        return {"id": inst.uuid, "status": "UNKNOWN", "tenant_id": inst.project_id,
+                "user_id": inst.user_id, "created": isotime(inst.created_at),
+                "links": links(self.request, "servers", inst.uuid, inst.project_id),
+                "image": self._image(inst), "flavor": self._flavor(inst),
+                "OS-EXT-AZ:availability_zone": inst.availability_zone or "UNKNOWN",
+                "OS-EXT-STS:power_state": int(PowerState.NOSTATE)}
 
     def _image(self, inst: Instance) -> dict[str, Any] | str:
         if not inst.image.id:

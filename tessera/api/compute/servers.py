@@ -13,11 +13,13 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from tessera.api import Context, RequestVersion, authorize, errors
 from tessera.api.compute import instance_actions, limits
 from tessera.api.compute._common import (Cloud, isotime, links, next_link, page,
-                                         parse_limit, parse_time, translated)
+                                         parse_limit, time_window, translated)
 from tessera.api.compute.images import resolve_image
 from tessera.api.compute.server_schemas import (CreateBody, ServerCreate, UpdateBody,
                                                  check_versioned_fields)
@@ -29,6 +31,7 @@ from tessera.compute.api import CloudAPI
 from tessera.db import errors as db_errors
 from tessera.db.api import server_queries as sq
 from tessera.network import boot as network_boot
+from tessera.db.api.volume_models import VolumeTypeRow
 from tessera.objects import Flavor, ImageMeta, Instance
 
 router = APIRouter(tags=["servers"])
@@ -49,6 +52,32 @@ def _image_of(s: ServerCreate, cloud: Any = None) -> ImageMeta:
     return resolve_image(ref, cloud)
 
 
+def _check_image_fits(flavor: Flavor, image: ImageMeta) -> None:
+    """Nova's 400s for an image that needs more memory or root disk than the flavor
+    has (a flavor with a zero root disk takes any image)."""
+    if image.min_ram and flavor.memory_mb < image.min_ram:
+        raise errors.BadRequest("Flavor's memory is too small for requested image.")
+    disk = flavor.root_gb * 1024 ** 3
+    if not disk:
+        return
+    if image.min_disk and disk < image.min_disk * 1024 ** 3:
+        raise errors.BadRequest(
+            "Flavor's disk is too small for requested image. Flavor disk is %d bytes, "
+            "minimum disk size is %d bytes." % (disk, image.min_disk * 1024 ** 3))
+    if image.size and disk < image.size:
+        raise errors.BadRequest(
+            "Flavor's disk is too small for requested image. Flavor disk is %d bytes, "
+            "image is %d bytes." % (disk, image.size))
+
+
+def _check_metadata_quota(cloud: CloudAPI, metadata: dict[str, str]) -> None:
+    """More metadata items than the quota allows is Nova's 403."""
+    allowed = limits.quotas(cloud)["metadata_items"]
+    if 0 <= allowed < len(metadata):
+        raise errors.Forbidden("Quota exceeded for metadata_items: Maximum number of "
+                               "metadata items exceeds %d" % allowed)
+
+
 def _flavor_of(cloud: CloudAPI, ref: str | int) -> Flavor:
     try:
         flavor = cloud.get_flavor(str(ref))
@@ -57,6 +86,24 @@ def _flavor_of(cloud: CloudAPI, ref: str | int) -> Flavor:
     if flavor.disabled:
         raise errors.BadRequest("Flavor %s is disabled." % ref)
     return flavor
+
+
+def _trusted_certs(s: ServerCreate) -> tuple[str, ...] | None:
+    return tuple(s.trusted_image_certificates) if s.trusted_image_certificates else None
+
+
+def _volume_types_exist(s: ServerCreate, cloud: CloudAPI) -> None:
+    """A `volume_type` of block_device_mapping_v2 (2.67) must name a volume type of
+    the block storage service, by id or name; 400 otherwise, as in Nova."""
+    wanted = {b.volume_type for b in s.block_device_mapping_v2 or () if b.volume_type}
+    if not wanted:
+        return
+    with cloud.router.api(readonly=True) as session:
+        known = session.execute(select(VolumeTypeRow.uuid, VolumeTypeRow.name).where(
+            or_(VolumeTypeRow.uuid.in_(wanted), VolumeTypeRow.name.in_(wanted)))).all()
+    missing = wanted - {x for row in known for x in row}
+    if missing:
+        raise errors.BadRequest("Volume type %s could not be found." % sorted(missing)[0])
 
 
 def _hints(body: CreateBody) -> dict[str, list[str]]:
@@ -76,7 +123,10 @@ def create(body: CreateBody, request: Request, context: Context, version: Reques
     count = s.max_count or s.min_count
     if count < s.min_count:
         raise errors.BadRequest("min_count must be <= max_count")
+    _volume_types_exist(s, cloud)
     flavor, image = _flavor_of(cloud, s.flavorRef), _image_of(s, cloud)
+    _check_image_fits(flavor, image)
+    _check_metadata_quota(cloud, s.metadata)
     if s.key_name is not None:
         try:
             with cloud.router.api() as session:
@@ -93,7 +143,8 @@ def create(body: CreateBody, request: Request, context: Context, version: Reques
     nics = network_boot.plan(cloud, context, s.networks, flavor, image, count)
     made = cloud.create(context, flavor, image, name=s.name, count=count, networks=nics,
                         availability_zone=zone, metadata=s.metadata,
-                        scheduler_hints=_hints(body), key_name=s.key_name)
+                        scheduler_hints=_hints(body), key_name=s.key_name,
+                        trusted_certs=_trusted_certs(s))
     with cloud.router.api() as session:
         for inst in made:
             if s.description is not None or s.tags:
@@ -119,7 +170,8 @@ def _visible(cloud: CloudAPI, request: Request, context: Any, detail: bool,
 
     Every cell is asked at once and the answers merged, newest first. From 2.69 the
     servers of a cell that did not answer come first, as `UnknownServer`s (status
-    UNKNOWN); before 2.69 they are left out. Either way the request succeeds."""
+    UNKNOWN); before 2.69 they are left out. Either way the request succeeds.
+    A page without filters is pushed down to the cells (see `_pushed_down`)."""
     q = request.query_params
     rule = _S + ("detail" if detail else "index")
     authorize(context, rule)
@@ -129,20 +181,60 @@ def _visible(cloud: CloudAPI, request: Request, context: Any, detail: bool,
         project = q.get("project_id") or q.get("tenant_id")
     elif context.is_admin and (q.get("project_id") or q.get("tenant_id")):
         project = q.get("project_id") or q.get("tenant_id")
-    since = parse_time(q["changes-since"]) if "changes-since" in q else None
+    since, before = time_window(q, version)
+    limit = parse_limit(q.get("limit"))
+    pushed = _pushed_down(cloud, q, project, limit, version)
+    if pushed is not None:
+        return pushed
     gathered = cells.gather(cloud.router, project)
     servers = gathered.instances
-    if since is not None or (context.is_admin and q.get("deleted") in ("True", "true", "1")):
+    # changes-since and changes-before list deleted servers too, as in Nova.
+    if since is not None or before is not None or (
+            context.is_admin and q.get("deleted") in ("True", "true", "1")):
         servers += cells.gather(cloud.router, project, deleted=True).instances
-    if since is not None:
-        servers = [i for i in servers if (i.updated_at or i.created_at) and
-                   (i.updated_at or i.created_at) >= since]
+    if since is not None or before is not None:
+        servers = [i for i in servers if _changed_within(i, since, before)]
     servers = _filter(cloud, servers, q, context, version)
     # Nova lists newest first (sort_key created_at, sort_dir desc).
     servers.sort(key=cells.sort_key, reverse=True)
     unknown = gathered.unknown if version >= (2, 69) else []
-    limit = parse_limit(q.get("limit"))
     return page([*unknown, *servers], lambda i: i.uuid, q.get("marker"), limit)
+
+
+# Query parameters the cells' queries cannot apply: with any of them the listing is
+# filtered after the merge, so no page is pushed down.
+_FILTERS = frozenset({"status", "name", "host", "node", "ip", "ip6", "flavor", "image",
+                      "availability_zone", "tags", "tags-any", "not-tags",
+                      "not-tags-any", "changes-since", "changes-before", "deleted"})
+
+
+def _pushed_down(cloud: CloudAPI, q: Any, project: str | None, limit: int | None,
+                 version: Any) -> tuple[list[Instance | UnknownServer], bool] | None:
+    """The page asked for by `limit` (and `marker`) with each cell reading at most
+    `limit` rows after the marker; None when the query has filters, no limit, or a
+    marker that is not a live server of the listing (the full merge then answers,
+    with its 400 for an unknown marker)."""
+    if limit is None or any(k in q for k in _FILTERS):
+        return None
+    after = None
+    if q.get("marker"):
+        try:
+            after = cloud.get(q["marker"])
+        except Exception:  # not found, or in a cell that is down: the full path decides
+            return None
+        if project is not None and after.project_id != project:
+            return None
+    gathered = cells.gather(cloud.router, project, limit=limit, after=after)
+    unknown = gathered.unknown if version >= (2, 69) else []
+    return page([*unknown, *gathered.instances], lambda i: i.uuid, None, limit)
+
+
+def _changed_within(inst: Instance, since: Any, before: Any) -> bool:
+    """Whether the server last changed in [since, before] (either bound optional)."""
+    changed = inst.updated_at or inst.created_at
+    if changed is None:
+        return False
+    return (since is None or changed >= since) and (before is None or changed <= before)
 
 
 def _unknown_summary(view: ServerView, server: UnknownServer) -> dict[str, Any]:
@@ -156,6 +248,23 @@ def _unknown_detail(view: ServerView, server: UnknownServer) -> dict[str, Any]:
     return {"id": server.uuid, "status": "UNKNOWN", "tenant_id": server.project_id,
             "created": isotime(server.created_at),
             "links": links(view.request, "servers", server.uuid, server.project_id)}
+
+
+def _unknown_show(cloud: CloudAPI, request: Request, context: Any, version: Any,
+                  server: UnknownServer) -> dict[str, Any]:
+    """`GET /servers/{id}` of a server whose cell does not answer (Nova 2.69): the
+    instance mapping and the request spec of the API database."""
+    if server.project_id != context.project_id and not context.is_admin:
+        raise errors.NotFound("Instance %s could not be found." % server.uuid)
+    authorize(context, _S + "show", {"project_id": server.project_id,
+                                      "user_id": server.user_id})
+    spec = cloud.request_spec(server.uuid)
+    known = Instance(uuid=server.uuid, project_id=server.project_id,
+                     user_id=server.user_id or spec.user_id or "UNKNOWN",
+                     flavor=spec.flavor, image=spec.image,
+                     availability_zone=spec.availability_zone,
+                     created_at=server.created_at)
+    return ServerView(request, version, context).unknown(known)
 
 
 def _filter(cloud: CloudAPI, servers: list[Instance], q: Any, context: Any,
@@ -257,7 +366,15 @@ def get_server(cloud: CloudAPI, context: Any, server_id: str, rule: str) -> Inst
 @router.get("/servers/{server_id}", summary="Show a server")
 def show(server_id: str, request: Request, context: Context, version: RequestVersion,
          cloud: Cloud) -> dict[str, Any]:
-    inst = get_server(cloud, context, server_id, _S + "show")
+    try:
+        inst = get_server(cloud, context, server_id, _S + "show")
+    except (OperationalError, InterfaceError):
+        # A cell that does not answer: 503 before 2.69, the minimal record from it.
+        unknown = cells.unknown_server(cloud.router, server_id) \
+            if version >= (2, 69) else None
+        if unknown is None:
+            raise
+        return {"server": _unknown_show(cloud, request, context, version, unknown)}
     with cloud.router.api() as session:
         extra = sq.get_extra(session, inst.uuid)
     view = _view(cloud, request, version, context)

@@ -15,6 +15,7 @@ from tessera.api.compute._common import Cloud, isotime
 from tessera.api.compute.limits import COMPUTE_BINARY, service_is_up
 from tessera.compute.api import CloudAPI
 from tessera.db import errors as db_errors
+from tessera.db.api import queries as api_q
 
 router = APIRouter(tags=["services"])
 _R = "os_compute_api:os-services:"
@@ -54,7 +55,26 @@ def index(request: Request, context: Context, version: RequestVersion, cloud: Cl
     q = request.query_params
     services = [s for _c, s in cloud.list_services()
                 if q.get("host") in (None, s.host) and q.get("binary") in (None, s.binary)]
-    return {"services": [view(s, version) for s in services]}
+    body = [view(s, version) for s in services]
+    if version >= (2, 69):
+        body += [u for u in _down_cell_services(cloud)
+                 if q.get("host") in (None, u["host"])
+                 and q.get("binary") in (None, u["binary"])]
+    return {"services": body}
+
+
+def _down_cell_services(cloud: CloudAPI) -> list[dict[str, Any]]:
+    """The compute services of cells whose database does not answer, as Nova shows
+    them from 2.69: host and binary (from the host mappings), status UNKNOWN."""
+    router = cloud.router
+    down = [c for c in router.cells() if not c.is_cell0 and not c.disabled
+            and not router.is_up(c)]
+    if not down:
+        return []
+    with router.api(readonly=True) as s:
+        hosts = [m.host for c in down for m in api_q.list_host_mappings(s, c.uuid)]
+    return [{"binary": COMPUTE_BINARY, "host": h, "status": "UNKNOWN"}
+            for h in sorted(hosts)]
 
 
 def _by_host(cloud: CloudAPI, host: str, binary: str) -> Any:

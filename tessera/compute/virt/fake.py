@@ -7,7 +7,13 @@ and failures can be injected, per operation, for tests:
 
 - `inject_failure("spawn", times=1)` fails the next spawn(s) on this host;
 - an instance whose metadata has `fake_fail_spawn` set to this host's name, or to
-  `*`, fails to build here every time (a way to inject failures through the API).
+  `*`, fails to build here every time (a way to inject failures through the API);
+- an instance whose metadata has `fake_fail_quiesce` set has a guest agent that
+  never answers a freeze.
+
+A snapshot writes a small raw file that says what it is (a fake guest has no disk):
+the guest, its image, when, and whether it was quiesced. A freeze needs a running
+guest whose image enables the agent (`hw_qemu_guest_agent=yes`).
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from tessera.compute.virt.driver import BuildFailed, GuestNotFound, NodeResources
+from tessera.compute.virt.driver import (BuildFailed, GuestNotFound, NodeResources,
+                                         Quiesce, QuiesceFailed, SnapshotImage)
 from tessera.numa.codec import host_from_dict
 from tessera.numa.demo import expand_host
 from tessera.numa.host import Host
@@ -26,6 +35,7 @@ from tessera.numa.placement import Placement
 from tessera.objects import Instance, PowerState
 
 FAIL_KEY = "fake_fail_spawn"
+QUIESCE_FAIL_KEY = "fake_fail_quiesce"
 
 
 def blank(host: Host) -> Host:
@@ -115,3 +125,32 @@ class FakeDriver:
     def list_instances(self) -> list[str]:
         with self._lock:
             return sorted(self._guests)
+
+    def snapshot(self, instance: Instance, workdir: Path, *,
+                 quiesce: Quiesce) -> SnapshotImage:
+        self._work()
+        with self._lock:
+            state = self._guests.get(instance.uuid)
+        if state is None:
+            raise GuestNotFound("no guest %s on %s" % (instance.uuid, self.name))
+        self._maybe_fail("snapshot", instance)
+        quiesced = False
+        if quiesce is not Quiesce.NO and state is PowerState.RUNNING:
+            agent = str(instance.image.properties.get("hw_qemu_guest_agent", "")).lower()
+            if agent not in ("yes", "true", "1", "on"):
+                why = "the image does not enable the QEMU guest agent"
+            elif QUIESCE_FAIL_KEY in instance.metadata:
+                why = "the guest agent did not answer the freeze"
+            else:
+                why = ""
+            if why and quiesce is Quiesce.REQUIRE:
+                raise QuiesceFailed("cannot quiesce %s for a snapshot the image requires "
+                                    "to be quiesced (os_require_quiesce): %s"
+                                    % (instance.uuid, why))
+            quiesced = not why
+        path = Path(workdir) / ("%s.raw" % instance.uuid)
+        path.write_text("tessera fake snapshot\ninstance %s on %s\nimage %s\n"
+                        "taken %s\nquiesced %s\n" % (
+                            instance.uuid, self.name, instance.image.id,
+                            datetime.now(timezone.utc).isoformat(), quiesced))
+        return SnapshotImage(path=path, disk_format="raw", quiesced=quiesced)
