@@ -3,8 +3,8 @@ version discovery, create, upload/download (`/file`), show, list with filters an
 paging, JSON-patch updates of properties, delete.
 
 Images live in the API database (`images`, revision api004); their data in a
-`FileStore` under the data dir (`app.state.image_dir`, else an `images` folder
-beside the SQLite API database). The auth middleware covers `/image/v2`
+`FileStore` (`store.image_dir_for`: an `images` folder beside the SQLite API
+database). The auth middleware covers `/image/v2`
 (`tessera.api.app.SERVICE_PREFIXES`): handlers take the caller from its context.
 """
 
@@ -20,7 +20,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tessera.api import errors
@@ -28,7 +27,7 @@ from tessera.api.auth import Context
 from tessera.api.versions import base_url
 from tessera.context import RequestContext
 from tessera.image import service as svc
-from tessera.image.store import FileStore
+from tessera.image.store import FileStore, image_dir_for
 
 IMAGE_PREFIX = "/image"
 PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
@@ -46,13 +45,7 @@ def _db(request: Request, readonly: bool = False) -> Iterator[Session]:
 
 
 def image_dir(request: Request) -> Path:
-    configured = getattr(request.app.state, "image_dir", None)
-    if configured:
-        return Path(configured)
-    url = make_url(request.app.state.cloud.router.api_db_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(url.database).resolve().parent / "images"
-    return Path("/var/lib/tessera/images")
+    return image_dir_for(request.app.state.cloud.router.api_db_url)
 
 
 def _store(request: Request) -> FileStore:

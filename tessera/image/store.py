@@ -1,5 +1,7 @@
 """Image data on disk: one file per image under `<root>`, written to a temporary
-name and renamed once complete, hashed while it streams in."""
+name and renamed once complete, hashed while it streams in. `image_dir_for` says
+where `<root>` is for a cloud: beside its SQLite API database, else
+/var/lib/tessera/images."""
 
 from __future__ import annotations
 
@@ -9,8 +11,23 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 HASH_ALGO = "sha512"
 CHUNK = 1 << 20
+
+
+DEFAULT_DIR = Path("/var/lib/tessera/images")
+
+
+def image_dir_for(api_db_url: str) -> Path:
+    """The image directory of the cloud whose API database is `api_db_url`: an
+    `images` folder beside a SQLite file, else `DEFAULT_DIR` (the API and every
+    compute service must see the same one)."""
+    url = make_url(api_db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).resolve().parent / "images"
+    return DEFAULT_DIR
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Server actions (`POST /servers/{id}/action`): reboot, os-stop, os-start, resize,
-confirmResize, revertResize, migrate; and `GET /servers/{id}/topology` (2.78), the
+confirmResize, revertResize, migrate, createImage (`tessera.image.snapshots`); and `GET /servers/{id}/topology` (2.78), the
 guest's NUMA placement: which host cell each guest cell sits on, its pinned pCPUs
 and page size.
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from tessera.api import Context, RequestVersion, api_version, authorize, errors
 from tessera.api.compute import instance_actions
@@ -19,6 +19,7 @@ from tessera.api.compute._common import Cloud, translated
 from tessera.api.compute.servers import get_server
 from tessera.compute.api import CloudAPI
 from tessera.db import errors as db_errors
+from tessera.image import snapshots
 from tessera.objects import Instance, VmState
 
 router = APIRouter(tags=["server actions"])
@@ -35,6 +36,7 @@ ACTIONS: dict[str, tuple[str, tuple[VmState, ...], int, str]] = {
     "revertResize": (_S + "revert_resize", (VmState.RESIZED,), 202, "revertResize"),
     "migrate": ("os_compute_api:os-migrate-server:migrate",
                 (VmState.ACTIVE, VmState.STOPPED), 202, "migrate"),
+    "createImage": (_S + "create_image", snapshots.ALLOWED_STATES, 202, "createImage"),
 }
 
 
@@ -47,8 +49,8 @@ def _conflict(inst: Instance, action: str) -> errors.Conflict:
 
 @router.post("/servers/{server_id}/action", summary="Act on a server",
              response_model=None)
-def act(server_id: str, context: Context, version: RequestVersion, cloud: Cloud,
-        body: dict[str, Any] = Body(...)) -> Response:
+def act(server_id: str, request: Request, context: Context, version: RequestVersion,
+        cloud: Cloud, body: dict[str, Any] = Body(...)) -> Response:
     if len(body) != 1:
         raise errors.BadRequest("There is either no or more than one action in the "
                                 "request body.")
@@ -60,6 +62,12 @@ def act(server_id: str, context: Context, version: RequestVersion, cloud: Cloud,
     authorize(context, rule, {"project_id": inst.project_id, "user_id": inst.user_id})
     if inst.vm_state not in states or (inst.task_state is not None):
         raise _conflict(inst, name)
+    if name == "createImage":
+        image = snapshots.snapshot_image(inst, context, *snapshots.parse_args(args))
+        snapshots.reserve(cloud, inst, image)
+        instance_actions.record(cloud, context, inst.uuid, record_as)
+        snapshots.start(cloud, context, inst, image)
+        return snapshots.accepted(request, version, image.id or "")
     call = _prepare(cloud, name, args, version, inst)
     instance_actions.record(cloud, context, inst.uuid, record_as)
     with translated(server_id):
