@@ -266,6 +266,27 @@ _libvirt_opts = [
         help="Seconds a stop waits for the guest to shut down cleanly before it is "
         "powered off; 0 powers off at once.",
     ),
+    cfg.StrOpt(
+        "boot_kernel",
+        help="Boot every guest directly from this kernel file (direct kernel boot), "
+        "e.g. the tiny guest of scripts/build-test-guest.sh; the driver does not yet "
+        "make root disks from images. Unset: guests boot from their first disk.",
+    ),
+    cfg.StrOpt(
+        "boot_initrd",
+        help="The initramfs that goes with boot_kernel.",
+    ),
+    cfg.StrOpt(
+        "boot_cmdline",
+        default="console=ttyS0 quiet panic=-1",
+        help="Kernel command line of guests booted from boot_kernel.",
+    ),
+    cfg.BoolOpt(
+        "serial_log",
+        default=True,
+        help="Write each guest's serial console to "
+        "<state_path>/instances/<uuid>/console.log.",
+    ),
 ]
 
 _rpc_opts = [

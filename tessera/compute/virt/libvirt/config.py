@@ -3,15 +3,46 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from oslo_config import cfg
 
+from tessera.compute.virt.driver import VirtError
 from tessera.compute.virt.libvirt.discovery import HostConfig
-from tessera.compute.virt.libvirt.driver import LibvirtDriver, LibvirtSettings
+from tessera.compute.virt.libvirt.driver import (GuestDevices, LibvirtDriver,
+                                                 LibvirtSettings)
 from tessera.compute.virt.libvirt.guest import GuestOptions
 from tessera.compute.virt.libvirt.nodedev import parse_device_spec
+from tessera.compute.virt.libvirt.xml import KernelBoot
 from tessera.numa.demo import parse_size_kb
+from tessera.objects import Instance
+
+
+def guest_devices(lv: cfg.ConfigOpts.GroupAttr, state: Path
+                  ) -> Callable[[Instance], GuestDevices]:
+    """What every guest gets from `[libvirt] boot_kernel/boot_initrd/boot_cmdline`
+    (direct kernel boot) and `serial_log` (its console in
+    `<state_path>/instances/<uuid>/console.log`)."""
+    boot = None
+    if lv.boot_kernel:
+        files = [lv.boot_kernel] + ([lv.boot_initrd] if lv.boot_initrd else [])
+        for f in files:
+            if not Path(f).is_file():
+                raise VirtError("[libvirt] boot file %s does not exist" % f)
+        boot = KernelBoot(kernel=str(Path(lv.boot_kernel).resolve()),
+                          initrd=str(Path(lv.boot_initrd).resolve())
+                          if lv.boot_initrd else None,
+                          cmdline=lv.boot_cmdline or None)
+    logs = state.resolve() / "instances"
+
+    def devices(instance: Instance) -> GuestDevices:
+        log = None
+        if lv.serial_log:
+            (logs / instance.uuid).mkdir(parents=True, exist_ok=True)
+            log = str(logs / instance.uuid / "console.log")
+        return GuestDevices(boot=boot, serial_log=log)
+    return devices
 
 
 def settings_from_conf(conf: cfg.ConfigOpts, host_name: str | None = None
@@ -32,7 +63,7 @@ def settings_from_conf(conf: cfg.ConfigOpts, host_name: str | None = None
         capabilities=Path(lv.capabilities_file).read_text() if lv.capabilities_file
         else None,
         local_gb=shutil.disk_usage(state).total // 1024 ** 3,
-        shutdown_timeout=lv.shutdown_timeout)
+        shutdown_timeout=lv.shutdown_timeout, devices=guest_devices(lv, state))
 
 
 def driver_from_conf(conf: cfg.ConfigOpts, host_name: str | None = None) -> LibvirtDriver:
