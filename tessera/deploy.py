@@ -39,6 +39,7 @@ from tessera.scheduler.manager import SchedulerManager
 from tessera.scheduler.rpcapi import TOPIC as SCHEDULER_TOPIC
 from tessera.scheduler.rpcapi import SchedulerAPI
 from tessera.scheduler.weighers import load_weighers
+from tessera.volume.client import VolumeClient
 from tessera.service import Service, stop_services
 
 LOG = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def _compute(settings: Settings, driver: Any) -> Service:
     manager = ComputeManager(driver.name, driver, settings.cell_db, transport,
                              settings.ratios, settings.strategy,
                              images=StoreSink(settings.api_db))
+    manager.volumes = VolumeClient(settings.api_db)
     manager.init_host()
     service = Service(transport, COMPUTE_TOPIC, [manager], host=driver.name)
     # spread the hosts' reports over the interval rather than all at one tick

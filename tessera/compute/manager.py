@@ -23,10 +23,12 @@ from tessera.compute.claims import claims_for_host, move_claim_id
 from tessera.compute.node_store import DbNodeStore
 from tessera.compute.resource_tracker import ClaimFailed, Ratios, ResourceTracker
 from tessera.compute.rpcapi import ComputeAPI
+from tessera.compute.volume_attach import VolumeAttacher
 from tessera.compute.snapshot import ImageGone, ImageSink, quiesce_for
 from tessera.compute.virt.driver import ComputeDriver, GuestNotFound, VirtError
 from tessera.conductor.rpcapi import ConductorAPI
 from tessera.db import errors as db_errors
+from tessera.db.cell import block_devices as bdm_q
 from tessera.db.cell import hosts as host_q
 from tessera.db.cell import instances as inst_q
 from tessera.db.cell import queries as mig_q
@@ -45,7 +47,7 @@ def now() -> datetime:
 
 
 class ComputeManager:
-    target = oslo_messaging.Target(version="1.2")
+    target = oslo_messaging.Target(version="1.3")
 
     def __init__(self, host: str, driver: ComputeDriver, db_url: str,
                  transport: oslo_messaging.Transport, ratios: Ratios = Ratios(),
@@ -136,6 +138,7 @@ class ComputeManager:
         if inst is None:
             return
         self._quietly_destroy(inst)
+        self._volume_ops().release_all(inst)
         self.tracker.release(instance_uuid)
         if inst.migration_context is not None:
             self.tracker.release(move_claim_id(inst.migration_context.migration_uuid))
@@ -231,6 +234,31 @@ class ComputeManager:
                         TaskState.IMAGE_UPLOADING])
         except db_errors.UnexpectedTaskState:
             pass  # deleted (or reset) meanwhile
+
+    # -- volumes -----------------------------------------------------------------------
+
+    volumes: Any = None
+    """The block storage service (`tessera.volume.client.VolumeClient`), set by
+    whoever builds the service; without it every attach fails (and is rolled back)."""
+
+    def _volume_ops(self) -> VolumeAttacher:
+        return VolumeAttacher(self.host, self.driver, self.volumes, self.db,
+                              lambda inst, message: self._fault(inst, 500, message))
+
+    def attach_volume(self, ctxt: Any, instance_uuid: str, attachment_id: str) -> None:
+        """Connect, attach and complete the reserved attachment (rolled back on
+        failure: no attachment left, a fault says why)."""
+        inst = self._get(instance_uuid)
+        if inst is None:
+            return self._volume_ops().forget(attachment_id)
+        self._volume_ops().attach(inst, attachment_id)
+
+    def detach_volume(self, ctxt: Any, instance_uuid: str, attachment_id: str) -> None:
+        """Take the disk away from the guest and delete exactly this attachment."""
+        inst = self._get(instance_uuid)
+        if inst is None:
+            return self._volume_ops().forget(attachment_id)
+        self._volume_ops().detach(inst, attachment_id)
 
     # -- moves (resize and cold migration) -------------------------------------------
 
@@ -367,7 +395,7 @@ class ComputeManager:
     def _get(self, instance_uuid: str) -> Instance | None:
         with self.db(readonly=True) as s:
             try:
-                return inst_q.get_instance(s, instance_uuid)
+                return bdm_q.with_block_devices(s, inst_q.get_instance(s, instance_uuid))
             except db_errors.InstanceNotFound:
                 return None
 

@@ -5,6 +5,8 @@
      finish_revert_resize, stop_instance, start_instance, reboot_instance
 1.1: get_domain_xml (a call: the XML the hypervisor holds for a guest)
 1.2: snapshot_instance (the guest's root disk into a queued image)
+1.3: attach_volume, detach_volume (casts: the host connects, attaches and completes
+     a reserved attachment, or detaches and deletes one)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ add_extra_exmods("tessera.compute.virt.driver")
 
 class ComputeAPI(RPCClientBase):
     TOPIC = TOPIC
-    VERSION = "1.2"
+    VERSION = "1.3"
 
     def _cast(self, ctxt: Any, host: str, method: str, **kwargs: Any) -> None:
         self.prepare(server=host).cast(ctxt, method, **kwargs)
@@ -59,3 +61,15 @@ class ComputeAPI(RPCClientBase):
                           image_id: str) -> None:
         self.prepare(server=host).cast(ctxt, "snapshot_instance", version="1.2",
                                        instance_uuid=instance_uuid, image_id=image_id)
+
+    def attach_volume(self, ctxt: Any, host: str, instance_uuid: str,
+                      attachment_id: str) -> None:
+        self.prepare(server=host).cast(ctxt, "attach_volume", version="1.3",
+                                       instance_uuid=instance_uuid,
+                                       attachment_id=attachment_id)
+
+    def detach_volume(self, ctxt: Any, host: str, instance_uuid: str,
+                      attachment_id: str) -> None:
+        self.prepare(server=host).cast(ctxt, "detach_volume", version="1.3",
+                                       instance_uuid=instance_uuid,
+                                       attachment_id=attachment_id)

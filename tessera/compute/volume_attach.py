@@ -88,7 +88,7 @@ class VolumeAttacher:
     def attach(self, inst: Instance, attachment_id: str) -> None:
         bdm = self._bdm(inst, attachment_id)
         if bdm is None:  # the server went (or the API gave up) meanwhile
-            self._forget(attachment_id)
+            self.forget(attachment_id)
             return
         try:
             if self.volumes is None:
@@ -109,13 +109,13 @@ class VolumeAttacher:
         except Exception as exc:
             LOG.warning("attaching volume %s to %s on %s failed: %s", bdm.volume_id,
                         inst.uuid, self.host, exc, exc_info=not isinstance(exc, VirtError))
-            self._forget(attachment_id)
+            self.forget(attachment_id)
             self.fault(inst, "attaching volume %s failed: %s" % (bdm.volume_id, exc))
 
     def detach(self, inst: Instance, attachment_id: str) -> None:
         bdm = self._bdm(inst, attachment_id)
         if bdm is None:
-            self._forget(attachment_id)
+            self.forget(attachment_id)
             return
         rest = [b for b in inst.block_devices if b.attachment_id != attachment_id]
         try:
@@ -127,16 +127,16 @@ class VolumeAttacher:
             self._restore(attachment_id)
             self.fault(inst, "detaching volume %s failed: %s" % (bdm.volume_id, exc))
             return
-        self._forget(attachment_id)
+        self.forget(attachment_id)
 
     def release_all(self, inst: Instance) -> None:
         """The server is going: delete each of its attachments (the guest is gone,
         so the driver has nothing to detach)."""
         for bdm in inst.block_devices:
             if bdm.attachment_id:
-                self._forget(bdm.attachment_id)
+                self.forget(bdm.attachment_id)
 
-    def _forget(self, attachment_id: str) -> None:
+    def forget(self, attachment_id: str) -> None:
         """Delete the attachment (if the service is reachable) and the mapping."""
         if self.volumes is not None:
             self.volumes.delete(attachment_id)

@@ -28,13 +28,15 @@ from typing import Any
 
 from tessera.compute.virt.driver import (BuildFailed, GuestNotFound, NodeResources,
                                          Quiesce, QuiesceFailed, SnapshotImage)
+from tessera.compute.virt.driver import VirtError
 from tessera.numa.codec import host_from_dict
 from tessera.numa.demo import expand_host
 from tessera.numa.host import Host
 from tessera.numa.placement import Placement
-from tessera.objects import Instance, PowerState
+from tessera.objects import BlockDevice, Instance, PowerState
 
 FAIL_KEY = "fake_fail_spawn"
+ATTACH_FAIL_KEY = "fake_fail_attach"
 QUIESCE_FAIL_KEY = "fake_fail_quiesce"
 
 
@@ -57,6 +59,7 @@ class FakeDriver:
         self._hv_type = str(description.get("hypervisor_type", hypervisor_type))
         self._guests: dict[str, PowerState] = {}
         self._failures: dict[str, int] = {}
+        self._volumes: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -101,6 +104,7 @@ class FakeDriver:
         self._work()
         with self._lock:
             self._guests.pop(instance.uuid, None)
+            self._volumes.pop(instance.uuid, None)
 
     def _set(self, instance: Instance, state: PowerState) -> None:
         self._work()
@@ -154,3 +158,27 @@ class FakeDriver:
                             instance.uuid, self.name, instance.image.id,
                             datetime.now(timezone.utc).isoformat(), quiesced))
         return SnapshotImage(path=path, disk_format="raw", quiesced=quiesced)
+
+    def attach_volume(self, instance: Instance, bdm: BlockDevice) -> None:
+        """Record the volume as the guest's disk (`fake_fail_attach` in the
+        instance's metadata, set to this host or `*`, makes it fail)."""
+        self._work()
+        self._maybe_fail("attach_volume", instance)
+        if instance.metadata.get(ATTACH_FAIL_KEY) in (self.name, "*"):
+            raise VirtError("%s asks to fail on %s" % (ATTACH_FAIL_KEY, self.name))
+        with self._lock:
+            if instance.uuid not in self._guests:
+                raise GuestNotFound("no guest %s on %s" % (instance.uuid, self.name))
+            self._volumes.setdefault(instance.uuid, {})[bdm.attachment_id or ""] = \
+                bdm.volume_id
+
+    def detach_volume(self, instance: Instance, bdm: BlockDevice) -> None:
+        self._work()
+        self._maybe_fail("detach_volume", instance)
+        with self._lock:
+            self._volumes.get(instance.uuid, {}).pop(bdm.attachment_id or "", None)
+
+    def volumes_of(self, instance_uuid: str) -> dict[str, str]:
+        """The guest's volumes: attachment id -> volume id."""
+        with self._lock:
+            return dict(self._volumes.get(instance_uuid, {}))
