@@ -4,7 +4,9 @@ host, plus cell0; the API level (conductor, scheduler) has a virtual host of its
 `tessera-manage cell_v2` sets the cells up as an operator would; the services run in
 this process (each compute on its cell's bus and database, a conductor per cell bus);
 the HTTP API is the real app. Boots fill both cells, one that fits nowhere is buried
-in cell0, listings merge and page across cells, and then one cell's database really
+in cell0, listings merge and page across cells; with a spare host added to each cell,
+a cold migration and a resize stay in their cell while the other cell's hosts (one of
+them the emptiest host of all) receive no RPC at all. Then one cell's database really
 goes away (PostgreSQL stops accepting connections to it): the other cell still boots,
 lists and deletes, and the API still answers, showing the dead cell's servers as
 UNKNOWN from microversion 2.69.
@@ -24,17 +26,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from starlette.requests import Request
 
 from tessera.api import policy
-from tessera.api.compute import build_app, servers as servers_api
-from tessera.api.microversion import APIVersion
+from tessera.api.compute import build_app
 from tessera.cells.services import cell_conductor_service
 from tessera.cmd.manage import main as manage
 from tessera.compute.api import CloudAPI
 from tessera.conductor.rpcapi import ConductorAPI
-from tessera.context import RequestContext
 from tessera.db import cells as cell_admin
+from tessera.db.cell import queries as mig_q
 from tessera.db.engine import dispose_engine
 from tessera.deploy import Settings, compute_service, conductor_service, scheduler_service
 from tessera.objects import Flavor, VmState
@@ -50,7 +50,11 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 ALICE = {"X-Auth-Token": "alice:demo", "X-OpenStack-Nova-API-Version": "2.60"}
+ALICE_269 = {**ALICE, "X-OpenStack-Nova-API-Version": "2.69"}
+ADMIN = {"X-Auth-Token": "admin:admin", "X-OpenStack-Nova-API-Version": "2.60"}
 PINNED_2 = Flavor(flavorid="pinned.2", name="pinned.2", vcpus=2, memory_mb=1024,
+                  root_gb=1, extra_specs={"hw:cpu_policy": "dedicated"})
+PINNED_1 = Flavor(flavorid="pinned.1", name="pinned.1", vcpus=1, memory_mb=512,
                   root_gb=1, extra_specs={"hw:cpu_policy": "dedicated"})
 
 
@@ -80,10 +84,37 @@ class TwoCells:
         assert cell is not None
         return cell.name or ""
 
-    def servers(self, path: str = "servers", **params: str) -> dict[str, Any]:
-        r = self.client.get("/v2.1/" + path, params=params, headers=ALICE)
+    def servers(self, path: str = "servers", headers: dict[str, str] = ALICE,
+                **params: str) -> dict[str, Any]:
+        r = self.client.get("/v2.1/" + path, params=params, headers=headers)
         assert r.status_code == 200, r.text
         return r.json()
+
+    def add_host(self, cell: str, description: dict[str, Any]) -> Service:
+        """Start one more compute host in `cell` and wait until it is mapped."""
+        _, db, url = self.cells[cell]
+        service = compute_service(Settings(api_db=self.api_db, cell_db=db,
+                                           transport_url=url), description)
+        self.services.append(service)
+        service.start()
+        wait_for(lambda: description["name"] in {h.host for _c, h in
+                                                 cell_admin.list_hosts(self.api_db)},
+                 20, "discover_hosts to map %s" % description["name"])
+        return service
+
+    def action(self, server: str, body: dict[str, Any], headers: dict[str, str],
+               status: str = "VERIFY_RESIZE") -> dict[str, Any]:
+        """Post a server action and wait for the server to reach `status`."""
+        r = self.client.post("/v2.1/servers/%s/action" % server, json=body,
+                             headers=headers)
+        assert r.status_code in (202, 204), r.text
+
+        def reached() -> dict[str, Any] | None:
+            got = self.client.get("/v2.1/servers/%s" % server, headers=ADMIN).json()
+            shown = got["server"]
+            ok = shown["status"] == status and shown["OS-EXT-STS:task_state"] is None
+            return shown if ok else None
+        return wait_for(reached, 30, "%s to be %s" % (server, status))
 
 
 def _make_vhosts(names: list[str], require_service) -> None:
@@ -133,6 +164,7 @@ def two_cells(tmp_path: Path, require_service) -> Iterator[TwoCells]:
                  "discover_hosts to map both cells' hosts")
         cloud = CloudAPI(CellRouter(api_db), ConductorAPI(get_transport(urls["api"])))
         cloud.create_flavor(PINNED_2)
+        cloud.create_flavor(PINNED_1)
         policy.reset()
         client = TestClient(build_app(cloud), raise_server_exceptions=False)
         yield TwoCells(api_db, urls["api"], cells, cloud, client, scheduler, services)
@@ -165,14 +197,51 @@ def _outage(database_url: str, available: bool) -> None:
     admin.dispose()
 
 
-def _direct(cloud: CloudAPI, handler: Any, version: str, path: str) -> dict[str, Any]:
-    """A list handler called with a real request at `version`: the HTTP layer does
-    not negotiate 2.69 yet (its maximum is below), the handler already serves it."""
-    request = Request({"type": "http", "method": "GET", "path": path, "root_path": "",
-                       "scheme": "http", "server": ("testserver", 80),
-                       "query_string": b"", "headers": [(b"host", b"testserver")]})
-    ctx = RequestContext(user_id="alice", project_id="demo", roles=["member", "reader"])
-    return handler(request, ctx, APIVersion.parse(version), cloud)
+def _spy_on(services: list[Service]) -> list[tuple[str, str]]:
+    """Record (host, method) of every compute RPC the hosts of `services` handle; the
+    calls themselves go through unchanged."""
+    received: list[tuple[str, str]] = []
+    for service in services:
+        manager = service.endpoints[0]
+        for name in ("build_and_run_instance", "prep_resize", "resize_instance",
+                     "finish_resize", "confirm_resize", "revert_resize",
+                     "terminate_instance"):
+            method = getattr(manager, name)
+
+            def recorded(*args: Any, _m: Any = method, _n: str = name,
+                         _h: str = service.host, **kwargs: Any) -> Any:
+                received.append((_h, _n))
+                return _m(*args, **kwargs)
+            setattr(manager, name, recorded)
+    return received
+
+
+def _moves_stay_in_their_cell(t: TwoCells, server: str) -> None:
+    """A cell1 server cold-migrates, then resizes; a spare host in each cell, cell2's
+    the emptiest of all (the spread weigher's favourite were cells not kept apart)."""
+    t.add_host("cell1", _host("c1-spare", 5))
+    t.add_host("cell2", _host("c2-spare", 9))
+    cell2_hosts = [s for s in t.services
+                   if getattr(s, "host", None) in ("c2-host", "c2-spare")]
+    assert len(cell2_hosts) == 2
+    received = _spy_on(cell2_hosts)
+    before = t.client.get("/v2.1/servers/%s" % server, headers=ADMIN).json()["server"]
+    source = before["OS-EXT-SRV-ATTR:host"]
+    moved = t.action(server, {"migrate": None}, ADMIN)
+    assert moved["OS-EXT-SRV-ATTR:host"] == "c1-spare"
+    t.action(server, {"confirmResize": None}, ADMIN, "ACTIVE")
+    resized = t.action(server, {"resize": {"flavorRef": "pinned.1"}}, ALICE)
+    assert resized["OS-EXT-SRV-ATTR:host"] == source  # the other cell1 host
+    assert resized["flavor"]["original_name"] == "pinned.1"
+    t.action(server, {"confirmResize": None}, ALICE, "ACTIVE")
+    assert t.cell_of(server) == "cell1"
+    with t.cloud.router.cell_db(t.cells["cell1"][0]) as s:
+        kinds = sorted(m.migration_type for m in
+                       mig_q.list_migrations_for_instance(s, server))
+    assert kinds == ["migration", "resize"]
+    with t.cloud.router.cell_db(t.cells["cell2"][0]) as s:
+        assert mig_q.list_migrations_for_instance(s, server) == []
+    assert received == []
 
 
 def test_two_cells_boot_list_page_bury_and_survive_a_dead_cell(two_cells: TwoCells) -> None:
@@ -212,6 +281,8 @@ def test_two_cells_boot_list_page_bury_and_survive_a_dead_cell(two_cells: TwoCel
     assert [s["status"] for s in detail] == ["ERROR", "ACTIVE", "ACTIVE", "ACTIVE"]
     assert detail[0]["fault"]["message"].startswith("No valid host")
 
+    _moves_stay_in_their_cell(t, next(u for u in made if t.cell_of(u) == "cell1"))
+
     # cell2's database goes away.
     [in_cell2] = [u for u in made if t.cell_of(u) == "cell2"]
     _outage(cell2_db, available=False)
@@ -221,17 +292,25 @@ def test_two_cells_boot_list_page_bury_and_survive_a_dead_cell(two_cells: TwoCel
         assert time.monotonic() - started < 5
         assert listed == [u for u in newest_first if u != in_cell2]  # below 2.69
 
-        body = _direct(api, servers_api.index, "2.69", "/v2.1/servers")
+        body = t.servers(headers=ALICE_269)
         [unknown] = [s for s in body["servers"] if s["id"] == in_cell2]
         assert unknown["status"] == "UNKNOWN" and set(unknown) == {"id", "status", "links"}
         assert body["servers"][0]["id"] == in_cell2  # a down cell's servers come first
-        rows = _direct(api, servers_api.detail, "2.69", "/v2.1/servers/detail")["servers"]
+        assert [s["id"] for s in body["servers"][1:]] == listed
+        paged = t.servers(headers=ALICE_269, limit="2")["servers"]
+        assert [s["id"] for s in paged] == [in_cell2, listed[0]]
+        rows = t.servers("servers/detail", headers=ALICE_269)["servers"]
         [unknown] = [s for s in rows if s["id"] == in_cell2]
         assert set(unknown) == {"id", "status", "tenant_id", "created", "links"}
         assert unknown["tenant_id"] == "demo" and unknown["status"] == "UNKNOWN"
         shown = t.client.get("/v2.1/servers/%s" % in_cell2, headers=ALICE)
         [fault] = shown.json().values()
         assert shown.status_code == 503 and "not reachable" in fault["message"]
+        shown = t.client.get("/v2.1/servers/%s" % in_cell2, headers=ALICE_269)
+        assert shown.status_code == 200, shown.text
+        server = shown.json()["server"]
+        assert server["status"] == "UNKNOWN" and server["flavor"]["original_name"] == \
+            "pinned.2" and server["user_id"] == "alice"
 
         # cell1 is fully usable: delete, boot into the room freed, list.
         router = t.scheduler.endpoints[0].cache.router
