@@ -6,7 +6,7 @@ SHARED_NUMA := ../shared/bench/numa
 BENCH_OUT := build/bench
 PYTEST_ARGS ?= -n auto --dist loadgroup
 
-.PHONY: run demo test bench clean
+.PHONY: run demo test bench clean keystone tempest
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,6 +29,18 @@ test: $(STAMP)
 	scripts/build-test-guest.sh || echo "no test guest: the real-libvirt tests skip (fail under CI) saying why"
 	scripts/install-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A throwaway Keystone (pinned, SQLite, Fernet) on 127.0.0.1:5001 with Tessera's
+# catalog for TESSERA_URL; `tools/keystone.py stop` stops it.
+TESSERA_URL ?= http://127.0.0.1:8774
+keystone: $(STAMP)
+	$(BIN)/python tools/keystone.py up --tessera-url $(TESSERA_URL)
+
+# Tempest (pinned) against Keystone and `tessera up --auth keystone`: the slice of
+# tools/tempest/slice.txt, or TEMPEST_ARGS="--regex '^tempest\.api\.compute\.'".
+TEMPEST_ARGS ?=
+tempest: $(STAMP)
+	$(BIN)/python tools/tempest.py $(TEMPEST_ARGS)
 
 bench: $(STAMP)
 	@if [ ! -d $(SHARED_NUMA) ]; then echo "no $(SHARED_NUMA): nothing to bench"; exit 0; fi; \

@@ -55,6 +55,10 @@ max_token_size = 255
 [database]
 connection = sqlite:///{dir}/keystone.sqlite
 
+[identity]
+# bcrypt's cheapest cost: every token request checks a password (test Keystone only)
+password_hash_rounds = 4
+
 [token]
 provider = fernet
 expiration = {expiration}
@@ -281,14 +285,22 @@ def register(state: dict[str, Any], tessera_url: str) -> Path:
         identity.assign_project_role_to_user(project, user, role)
     for role_name in ("member", "reader"):
         identity.find_role(role_name) or identity.create_role(name=role_name)
-    conf = Path(state["dir"]) / "tessera-keystone.conf"
-    conf.write_text(TESSERA_CONF.format(url=state["url"], user=SERVICE_USER,
-                                        password=SERVICE_PASSWORD,
-                                        project=SERVICE_PROJECT, region=state["region"]))
+    conf = tessera_conf(state)
     state["tessera_url"] = tessera_url
     state["tessera_conf"] = str(conf)
     _write_state(Path(state["dir"]), state)
     log("catalog: %s" % ", ".join("%s=%s%s" % (t, tessera_url, p) for t, _, p in CATALOG))
+    return conf
+
+
+def tessera_conf(state: dict[str, Any]) -> Path:
+    """Write (and return) the config file of `tessera up --auth keystone` for this
+    Keystone: `[api] auth_strategy` and `[keystone_authtoken]` with the service user
+    that `register` creates."""
+    conf = Path(state["dir"]) / "tessera-keystone.conf"
+    conf.write_text(TESSERA_CONF.format(url=state["url"], user=SERVICE_USER,
+                                        password=SERVICE_PASSWORD,
+                                        project=SERVICE_PROJECT, region=state["region"]))
     return conf
 
 

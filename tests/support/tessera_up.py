@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,16 +23,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def tessera_up(tmp: Path, timeout: float = 60) -> Iterator[str]:
-    """Run `tessera up` until the block ends; yields its base URL."""
-    port = free_port()
+def tessera_up(tmp: Path, timeout: float = 60, args: Sequence[str] = (),
+               port: int | None = None) -> Iterator[str]:
+    """Run `tessera up` (with extra `args`, e.g. `--auth keystone`) until the block
+    ends; yields its base URL."""
+    port = port or free_port()
     url = "http://127.0.0.1:%d" % port
     log_path = tmp / "tessera.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen([str(BIN / "tessera"), "up", "--port", str(port),
                                  "--data-dir", str(tmp / "data"),
                                  "--hosts", str(ROOT / "etc/hosts.yaml"),
-                                 "--flavors", str(ROOT / "etc/flavors.yaml")],
+                                 "--flavors", str(ROOT / "etc/flavors.yaml"), *args],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         try:
             _wait(url, proc, log_path, timeout)
