@@ -64,7 +64,7 @@ VERSIONS: tuple[tuple[str, str], ...] = (
     ("2.17", "n/a: trigger_crash_dump action (not served; 400 at every version)."),
     ("2.18", "Project id optional in URLs (accepted with and without)."),
     ("2.19", "Server description on create, update and show."),
-    ("2.20", "n/a: volume attach on shelved servers (volumes, shelve not served)."),
+    ("2.20", "n/a: volume attach on shelved servers (shelve not served)."),
     ("2.21", "os-instance-actions of deleted servers."),
     ("2.22", "n/a: force-complete live migration (not served)."),
     ("2.23", "n/a: os-migrations migration_type, servers/{id}/migrations (not served)."),
@@ -105,7 +105,8 @@ VERSIONS: tuple[tuple[str, str], ...] = (
     ("2.57", "personality refused on create; personality limits dropped."),
     ("2.58", "os-instance-actions: limit/marker, changes-since, updated_at."),
     ("2.59", "n/a: os-migrations paging and uuid (os-migrations not served)."),
-    ("2.60", "n/a: multiattach volumes (volumes not served)."),
+    ("2.60", "Multiattach volumes: attachable to servers from 2.60 on, to several "
+             "at once (os-volume_attachments)."),
     ("2.61", "Flavor show, detail, create and update carry extra_specs (by policy)."),
     ("2.62", "Instance action events carry hostId, and host (by policy)."),
     ("2.63", "trusted_image_certificates on server create and in server details."),

@@ -23,18 +23,18 @@ KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDdNdcOGNfN9LBKwmc2Uty1MUJtU8sdr6KHt
 NOT_SERVED = {"2.4": "/os-fixed-ips/1.2.3.4", "2.6": "/servers/%s/remote-consoles",
               "2.7": "/flavors/x/os-flavor-access", "2.8": "/servers/%s/remote-consoles",
               "2.12": "/servers/%s/os-virtual-interfaces", "2.13": "/os-server-groups",
-              "2.15": "/os-server-groups", "2.20": "/servers/%s/os-volume_attachments",
+              "2.15": "/os-server-groups",
               "2.22": "/servers/%s/migrations", "2.23": "/os-migrations",
               "2.24": "/servers/%s/migrations/1", "2.31": "/os-console-auth-tokens/x",
               "2.40": "/os-simple-tenant-usage", "2.41": "/os-aggregates",
               "2.43": "/os-hosts", "2.44": "/servers/%s/os-virtual-interfaces",
               "2.48": "/servers/%s/diagnostics", "2.49": "/servers/%s/os-interface",
               "2.50": "/os-quota-class-sets/x", "2.59": "/os-migrations",
-              "2.60": "/servers/%s/os-volume_attachments", "2.64": "/os-server-groups",
+              "2.64": "/os-server-groups",
               "2.65": "/servers/%s/migrations/1"}
 NA_ACTIONS = {"2.14": "evacuate", "2.17": "trigger_crash_dump", "2.25": "os-migrateLive",
               "2.29": "evacuate", "2.30": "os-migrateLive", "2.34": "os-migrateLive",
-              "2.54": "rebuild", "2.68": "evacuate"}
+              "2.54": "rebuild", "2.68": "evacuate", "2.20": "shelve"}
 
 
 @pytest.fixture(scope="module")
@@ -342,6 +342,23 @@ def check_2_58(client, vm):
     later = client.get(path + "?changes-since=2999-01-01T00:00:00Z",
                        headers=v("2.58", ALICE)).json()
     assert later["instanceActions"] == []
+
+
+def check_2_60(client, vm):
+    vol = {"OpenStack-API-Version": "volume 3.59"}
+    r = client.post("/volume/v3/types", json={"volume_type": {
+        "name": "mv-multi", "extra_specs": {"multiattach": "<is> True"}}},
+        headers={**ADMIN, **vol})
+    assert r.status_code == 200, r.text
+    r = client.post("/volume/v3/volumes", json={"volume": {
+        "size": 1, "name": "mv-shared", "volume_type": "mv-multi"}}, headers={**ALICE, **vol})
+    assert r.status_code == 202, r.text
+    body = {"volumeAttachment": {"volumeId": r.json()["volume"]["id"]}}
+    path = "/v2.1/servers/%s/os-volume_attachments" % vm
+    old = client.post(path, json=body, headers=v("2.59", ALICE))
+    assert old.status_code == 400 and "2.60" in old.json()["badRequest"]["message"]
+    r = client.post(path, json=body, headers=v("2.60", ALICE))
+    assert r.status_code == 200 and r.json()["volumeAttachment"]["serverId"] == vm
 
 
 def check_2_61(client, vm):
