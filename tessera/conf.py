@@ -186,6 +186,13 @@ _compute_opts = [
         "and usage.",
     ),
     cfg.IntOpt(
+        "sync_power_state_interval",
+        default=600,
+        min=-1,
+        help="Seconds between checks of each guest's power state on the hypervisor "
+        "(a guest shut down from inside becomes STOPPED); -1 disables them.",
+    ),
+    cfg.IntOpt(
         "service_down_time",
         default=60,
         min=1,

@@ -58,6 +58,7 @@ class Settings:
     ratios: Ratios = Ratios()
     service_down_time: float = 60.0
     report_interval: float = 10.0
+    sync_power_state_interval: float = 600.0
     allow_resize_to_same_host: bool = False
     discover_hosts_interval: float = -1
     enabled_filters: Sequence[str] | None = None
@@ -80,6 +81,7 @@ class Settings:
                           conf.compute.disk_allocation_ratio),
             service_down_time=conf.compute.service_down_time,
             report_interval=conf.compute.report_interval,
+            sync_power_state_interval=conf.compute.sync_power_state_interval,
             allow_resize_to_same_host=conf.compute.allow_resize_to_same_host,
             discover_hosts_interval=conf.scheduler.discover_hosts_in_cells_interval,
             enabled_filters=conf.scheduler.enabled_filters,
@@ -156,6 +158,10 @@ def _compute(settings: Settings, driver: Any) -> Service:
     # spread the hosts' reports over the interval rather than all at one tick
     service.add_periodic_task(manager.report, settings.report_interval,
                               initial_delay=random.uniform(0.5, 1.0) * settings.report_interval)
+    if settings.sync_power_state_interval > 0:
+        service.add_periodic_task(manager.sync_power_states,
+                                  settings.sync_power_state_interval,
+                                  initial_delay=settings.sync_power_state_interval)
     service.manager = manager  # type: ignore[attr-defined]
     return service
 

@@ -100,6 +100,34 @@ class ComputeManager:
             host_q.heartbeat(s, self.host, BINARY)
         self.tracker.report()
 
+    def sync_power_states(self) -> None:
+        """Record guests whose power state changed outside Tessera (shut down from
+        inside, killed, started by hand): an ACTIVE server whose guest is off becomes
+        STOPPED, as Nova's power-state sync does. Servers with a task under way and
+        guests the hypervisor does not hold are left alone."""
+        with self.db(readonly=True) as s:
+            instances = inst_q.list_instances_by_host(s, self.host)
+        for inst in instances:
+            if inst.task_state is not None or inst.host != self.host:
+                continue
+            state = self.driver.power_state(inst)
+            if state is PowerState.NOSTATE or state == inst.power_state:
+                continue
+            fresh = self._get(inst.uuid)       # the latest copy: it is written whole
+            if fresh is None or fresh.task_state is not None:
+                continue
+            inst = fresh
+            update: dict[str, Any] = {"power_state": state}
+            if inst.vm_state is VmState.ACTIVE and state in (PowerState.SHUTDOWN,
+                                                             PowerState.CRASHED):
+                update["vm_state"] = VmState.STOPPED
+            LOG.info("%s: power state %s on the hypervisor, was %s", inst.uuid,
+                     state.name, inst.power_state.name)
+            try:
+                self._save(inst.model_copy(update=update), None)
+            except (db_errors.UnexpectedTaskState, db_errors.InstanceNotFound):
+                pass  # an action started meanwhile (it sets the state) or it went
+
     # -- builds and deletes ----------------------------------------------------------
 
     def build_and_run_instance(self, ctxt: Any, instance_uuid: str,
