@@ -168,6 +168,8 @@ API_RULES: list[policy.DocumentedRuleDefault] = [
           "GET /os-hypervisors/{hypervisor_hostname_pattern}/search"),
     _rule("os_compute_api:os-hypervisors:servers", ADMIN, "A hypervisor's servers",
           "GET /os-hypervisors/{hypervisor_hostname_pattern}/servers"),
+    _rule("os_compute_api:os-hypervisors:uptime", ADMIN, "A hypervisor's uptime",
+          "GET /os-hypervisors/{hypervisor_id}/uptime"),
     _rule("os_compute_api:os-services:list", ADMIN, "List services",
           "GET /os-services"),
     _rule("os_compute_api:os-services:update", ADMIN, "Enable, disable or force down "

@@ -67,7 +67,9 @@ class CloudAPI:
                pci_requests: Iterable[PciRequest] = (),
                networks: Sequence[ports.RequestedNetwork] = (),
                key_name: str | None = None,
-               trusted_certs: tuple[str, ...] | None = None) -> list[Instance]:
+               trusted_certs: tuple[str, ...] | None = None,
+               access_ip_v4: str | None = None,
+               access_ip_v6: str | None = None) -> list[Instance]:
         """Accept `count` servers; raises `tessera.numa.errors.InvalidRequest` when the
         flavor and image are invalid together. Scheduling happens asynchronously."""
         image = image or ImageMeta()
@@ -85,7 +87,8 @@ class CloudAPI:
                                 user_id=ctxt.user_id, flavor=flavor, image=image,
                                 availability_zone=availability_zone,
                                 metadata=dict(metadata or {}), key_name=key_name, vifs=vifs,
-                                trusted_certs=trusted_certs, created_at=now())
+                                trusted_certs=trusted_certs, access_ip_v4=access_ip_v4,
+                                access_ip_v6=access_ip_v6, created_at=now())
                 spec = template.model_copy(update={"instance_uuid": uuid})
                 api_q.create_build_request(s, BuildRequest(
                     instance_uuid=uuid, project_id=ctxt.project_id, instance=inst,
@@ -331,6 +334,18 @@ class CloudAPI:
         with self.router.cell_db(cell) as s:
             inst = inst_q.get_instance(s, instance_uuid)
             return inst_q.save_instance(s, inst.model_copy(update={"display_name": name}))
+
+    def set_access_ips(self, instance_uuid: str, values: dict[str, str | None]
+                       ) -> Instance:
+        """Change a scheduled instance's `access_ip_v4` / `access_ip_v6` (the keys
+        of `values`); InstanceInvalidState while it is still a build request."""
+        unknown = set(values) - {"access_ip_v4", "access_ip_v6"}
+        if unknown:
+            raise ValueError("not access IP fields: %s" % sorted(unknown))
+        cell = self._cell(instance_uuid)
+        with self.router.cell_db(cell) as s:
+            inst = inst_q.get_instance(s, instance_uuid)
+            return inst_q.save_instance(s, inst.model_copy(update=values))
 
     def list_deleted(self, project_id: str | None = None) -> list[Instance]:
         """Soft-deleted instances of every cell (`changes-since` lists them)."""

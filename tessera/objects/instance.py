@@ -85,6 +85,9 @@ class Instance(TesseraObject):
     # The certificate ids a user asked to verify the image with (microversion 2.63);
     # stored and shown, not verified (Tessera's images carry no signatures).
     trusted_certs: tuple[str, ...] | None = None
+    # The addresses a user says reach the server (accessIPv4/accessIPv6); shown only.
+    access_ip_v4: str | None = None
+    access_ip_v6: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     launched_at: datetime | None = None

@@ -26,7 +26,7 @@ _M = "os_compute_api:os-flavor-manage:"
 class FlavorCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str = Field(min_length=1, max_length=255)
-    id: str | None = Field(default=None, max_length=255)
+    id: str | int | None = Field(default=None, union_mode="left_to_right")
     ram: int = Field(ge=1)
     vcpus: int = Field(ge=1)
     disk: int = Field(ge=0)
@@ -131,7 +131,11 @@ def create(body: CreateBody, request: Request, context: Context, version: Reques
     if f.description is not None and version < (2, 55):
         raise errors.BadRequest("Additional properties are not allowed ('description' "
                                 "was unexpected)")
-    flavor = Flavor(flavorid=f.id or str(uuidlib.uuid4()), name=f.name.strip(),
+    flavorid = "" if f.id is None else str(f.id)  # Tempest sends integer ids
+    if len(flavorid) > 255:
+        raise errors.BadRequest("Invalid input for field/attribute id. Value: %s. "
+                                "is too long" % flavorid)
+    flavor = Flavor(flavorid=flavorid or str(uuidlib.uuid4()), name=f.name.strip(),
                     vcpus=f.vcpus, memory_mb=f.ram, root_gb=f.disk,
                     ephemeral_gb=f.ephemeral, swap=f.swap, rxtx_factor=f.rxtx_factor,
                     is_public=f.is_public, description=f.description)

@@ -1,6 +1,7 @@
 """Hypervisors (admin): list, detail, show, statistics, with Nova's fields per
 version (`cpu_info` an object from 2.28, paging from 2.33, uuids as ids and
-`hypervisor_hostname_pattern` / `with_servers` from 2.53).
+`hypervisor_hostname_pattern` / `with_servers` from 2.53), and before 2.53 the
+`search` and `servers` lookups by hostname pattern; `uptime` up to 2.87.
 
 Tessera's extra: `?with_numa=true` adds a `tessera:numa` key to each hypervisor of
 detail and show: its NUMA cells with their CPUs, pinned and free dedicated pCPUs,
@@ -10,11 +11,12 @@ is exactly Nova's, so `additionalProperties: false` schemas still pass.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from tessera.api import Context, RequestVersion, authorize, errors
+from tessera.api import Context, RequestVersion, api_version, authorize, errors
 from tessera.api.compute._common import Cloud, next_link, page, parse_limit
 from tessera.api.compute.limits import COMPUTE_BINARY, service_is_up
 from tessera.compute.api import CloudAPI
@@ -142,6 +144,67 @@ def statistics(context: Context, cloud: Cloud) -> dict[str, Any]:
                   "free_disk_gb": total["local_gb"] - total["local_gb_used"],
                   "disk_available_least": total["local_gb"] - total["local_gb_used"]})
     return {"hypervisor_statistics": total}
+
+
+def _matching(cloud: CloudAPI, pattern: str) -> list[tuple[Any, Any]]:
+    found = [(r, s) for r, s in _records(cloud) if pattern in r.node.hypervisor_hostname]
+    if not found:
+        raise errors.NotFound("No hypervisor matching '%s' could be found." % pattern)
+    return found
+
+
+@router.get("/os-hypervisors/{pattern}/search", dependencies=[api_version("2.1", "2.52")],
+            summary="Hypervisors whose hostname contains a pattern (admin, < 2.53)")
+def search(pattern: str, context: Context, version: RequestVersion, cloud: Cloud
+           ) -> dict[str, Any]:
+    authorize(context, _R + "search")
+    return {"hypervisors": [_summary(r, s, version) for r, s in _matching(cloud, pattern)]}
+
+
+@router.get("/os-hypervisors/{pattern}/servers", dependencies=[api_version("2.1", "2.52")],
+            summary="The servers of the hypervisors matching a pattern (admin, < 2.53)")
+def servers(pattern: str, context: Context, version: RequestVersion, cloud: Cloud
+            ) -> dict[str, Any]:
+    authorize(context, _R + "servers")
+    out = []
+    for record, svc in _matching(cloud, pattern):
+        body = _summary(record, svc, version)
+        on_host = _servers(cloud, record.node.host)
+        if on_host:  # Nova leaves the key out for an empty hypervisor
+            body["servers"] = on_host
+        out.append(body)
+    return {"hypervisors": out}
+
+
+_STARTED = time.time()
+
+
+def uptime_line(now: float | None = None) -> str:
+    """An `uptime`-style line. Simulated hosts have no clock of their own: the
+    time counted is how long this control-plane process has been running."""
+    now = time.time() if now is None else now
+    up = int(now - _STARTED)
+    days, rest = divmod(up, 86400)
+    clock = time.strftime("%H:%M:%S", time.gmtime(now))
+    return " %s up %d day%s, %2d:%02d,  0 users,  load average: 0.00, 0.00, 0.00" % (
+        clock, days, "" if days == 1 else "s", rest // 3600, rest % 3600 // 60)
+
+
+@router.get("/os-hypervisors/{hypervisor_id}/uptime",
+            dependencies=[api_version("2.1", "2.87")],
+            summary="A hypervisor's uptime (admin)")
+def uptime(hypervisor_id: str, context: Context, version: RequestVersion, cloud: Cloud
+           ) -> dict[str, Any]:
+    authorize(context, _R + "uptime")
+    for record, svc in _records(cloud):
+        ident = record.node.uuid if version >= (2, 53) else str(record.id)
+        if ident == hypervisor_id:
+            return {"hypervisor": {**_summary(record, svc, version),
+                                   "uptime": uptime_line()}}
+    if version < (2, 53) and not hypervisor_id.isdigit():
+        raise errors.BadRequest("Invalid ID %s: an integer is expected before 2.53"
+                                % hypervisor_id)
+    raise errors.NotFound("Hypervisor with ID %s could not be found." % hypervisor_id)
 
 
 @router.get("/os-hypervisors/{hypervisor_id}", summary="Show a hypervisor (admin)")

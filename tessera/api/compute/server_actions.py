@@ -56,6 +56,7 @@ def act(server_id: str, request: Request, context: Context, version: RequestVers
                                 "request body.")
     [(name, args)] = body.items()
     if name not in ACTIONS:
+        get_server(cloud, context, server_id, _S + "show")  # a missing server is a 404
         raise errors.BadRequest("Action %s is not supported by Tessera." % name)
     rule, states, code, record_as = ACTIONS[name]
     inst = get_server(cloud, context, server_id, _S + "show")
@@ -86,7 +87,7 @@ def _prepare(cloud: CloudAPI, name: str, args: Any, version: Any, inst: Instance
                                     "'SOFT', 'Soft', 'soft']" % (kind, kind))
         return lambda ctxt: cloud.power(ctxt, uuid, "reboot_instance")
     if name in ("os-stop", "os-start", "confirmResize", "revertResize"):
-        if args is not None:
+        if args is not None and args != {}:  # Tempest sends {"os-stop": {}}
             raise errors.BadRequest("Invalid input for field/attribute %s. Value: %s. "
                                     "None is expected" % (name, args))
         return {"os-stop": lambda c: cloud.power(c, uuid, "stop_instance"),

@@ -97,7 +97,8 @@ class ServerView:
             "image": self._image(inst), "flavor": self._flavor(inst),
             "created": isotime(inst.created_at),
             "updated": isotime(inst.updated_at or inst.created_at),
-            "addresses": addresses(inst), "accessIPv4": "", "accessIPv6": "",
+            "addresses": addresses(inst), "accessIPv4": inst.access_ip_v4 or "",
+            "accessIPv6": inst.access_ip_v6 or "",
             "links": links(self.request, "servers", inst.uuid, inst.project_id),
             "key_name": inst.key_name, "config_drive": "",
             "OS-DCF:diskConfig": "MANUAL",
@@ -139,6 +140,14 @@ class ServerView:
                                                   if inst.trusted_certs else None)
         return body
 
+    def updated(self, inst: Instance, extra: ServerExtra | None = None,
+                fault: InstanceFault | None = None) -> dict[str, Any]:
+        """The server in a PUT response: `detail` without the extension attributes
+        (zone, states, usage, extended attributes, key name, config drive, volumes,
+        host status), as Nova answers an update."""
+        return {k: v for k, v in self.detail(inst, extra, fault).items()
+                if k not in _NOT_IN_UPDATE and not k.startswith(_NOT_IN_UPDATE_PREFIXES)}
+
     def unknown(self, inst: Instance) -> dict[str, Any]:
         """A server of a cell that does not answer, shown alone (2.69): what the API
         database knows of it (its mapping and request spec); the zone is UNKNOWN
@@ -176,6 +185,11 @@ class ServerView:
         if fault.details and (self.context.is_admin or fault.code != 500):
             body["details"] = fault.details
         return body
+
+
+_NOT_IN_UPDATE = frozenset({"key_name", "config_drive", "security_groups", "host_status",
+                            "os-extended-volumes:volumes_attached"})
+_NOT_IN_UPDATE_PREFIXES = ("OS-EXT-AZ:", "OS-EXT-STS:", "OS-SRV-USG:", "OS-EXT-SRV-ATTR:")
 
 
 def _usg(value: Any) -> str | None:

@@ -8,6 +8,7 @@ quota, and records a `create` instance action for each server it accepts.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from typing import Any
@@ -70,12 +71,60 @@ def _check_image_fits(flavor: Flavor, image: ImageMeta) -> None:
             "image is %d bytes." % (disk, image.size))
 
 
-def _check_metadata_quota(cloud: CloudAPI, metadata: dict[str, str]) -> None:
-    """More metadata items than the quota allows is Nova's 403."""
+_METADATA_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
+
+
+def _check_metadata(cloud: CloudAPI, metadata: dict[str, str]) -> None:
+    """Nova's metadata schema (keys of 1-255 of `[a-zA-Z0-9-_:. ]`, values of at most
+    255 characters: 400), then its quota (more items than allowed: 403)."""
+    for key, value in metadata.items():
+        if not _METADATA_KEY.match(key) or len(value) > 255:
+            raise errors.BadRequest(
+                "Invalid input for field/attribute metadata. Value: %s. metadata keys "
+                "are 1 to 255 of [a-zA-Z0-9-_:. ], values at most 255 characters"
+                % ({key: value},))
     allowed = limits.quotas(cloud)["metadata_items"]
     if 0 <= allowed < len(metadata):
         raise errors.Forbidden("Quota exceeded for metadata_items: Maximum number of "
                                "metadata items exceeds %d" % allowed)
+
+
+def _access_ips(v4: str | None, v6: str | None) -> dict[str, str | None]:
+    """The accessIPv4/accessIPv6 a request gives, checked as Nova's schema does
+    (400 for anything but an IPv4 / IPv6 address); None for those not given."""
+    out: dict[str, str | None] = {}
+    for key, value, kind, field in (("access_ip_v4", v4, ipaddress.IPv4Address,
+                                     "accessIPv4"),
+                                    ("access_ip_v6", v6, ipaddress.IPv6Address,
+                                     "accessIPv6")):
+        if value is None:
+            continue
+        try:
+            kind(value)
+        except ValueError:
+            raise errors.BadRequest("Invalid input for field/attribute %s. Value: %s. "
+                                    "'%s' is not a '%s'" % (field, value, value,
+                                                            field[-2:].lower()))
+        out[key] = value
+    return out
+
+
+def _security_groups_exist(cloud: CloudAPI, context: Any, s: ServerCreate) -> None:
+    """Each `security_groups` entry must name a group of the caller's project (the
+    project's `default` always exists): 400 otherwise, as Nova answers."""
+    names = [g.get("name") for g in s.security_groups or ()]
+    if not names:
+        return
+    from tessera.network import errors as net_errors
+    from tessera.network import security_groups as groups
+
+    with cloud.router.api() as session:
+        groups.ensure_default(session, context.project_id)
+        for name in names:
+            try:
+                groups.resolve(session, context.project_id, [str(name)])
+            except net_errors.SecurityGroupNotFound:
+                raise errors.BadRequest("Security group %s not found." % name) from None
 
 
 def _flavor_of(cloud: CloudAPI, ref: str | int) -> Flavor:
@@ -126,7 +175,8 @@ def create(body: CreateBody, request: Request, context: Context, version: Reques
     _volume_types_exist(s, cloud)
     flavor, image = _flavor_of(cloud, s.flavorRef), _image_of(s, cloud)
     _check_image_fits(flavor, image)
-    _check_metadata_quota(cloud, s.metadata)
+    _check_metadata(cloud, s.metadata)
+    _security_groups_exist(cloud, context, s)
     if s.key_name is not None:
         try:
             with cloud.router.api() as session:
@@ -144,7 +194,8 @@ def create(body: CreateBody, request: Request, context: Context, version: Reques
     made = cloud.create(context, flavor, image, name=s.name, count=count, networks=nics,
                         availability_zone=zone, metadata=s.metadata,
                         scheduler_hints=_hints(body), key_name=s.key_name,
-                        trusted_certs=_trusted_certs(s))
+                        trusted_certs=_trusted_certs(s),
+                        **_access_ips(s.accessIPv4, s.accessIPv6))
     with cloud.router.api() as session:
         for inst in made:
             if s.description is not None or s.tags:
@@ -392,13 +443,17 @@ def update(server_id: str, body: UpdateBody, request: Request, context: Context,
     if "name" in fields and body.server.name is not None:
         with translated(server_id):
             inst = cloud.rename(inst.uuid, body.server.name)
+    access = _access_ips(body.server.accessIPv4, body.server.accessIPv6)
+    if access:
+        with translated(server_id):
+            inst = cloud.set_access_ips(inst.uuid, access)
     with cloud.router.api() as session:
         extra = sq.get_extra(session, inst.uuid)
         if "description" in fields:
             extra = sq.save_extra(session, extra.model_copy(
                 update={"description": body.server.description}))
     view = _view(cloud, request, version, context)
-    return {"server": view.detail(inst, extra, _fault_if_error(cloud, inst))}
+    return {"server": view.updated(inst, extra, _fault_if_error(cloud, inst))}
 
 
 @router.delete("/servers/{server_id}", status_code=204, summary="Delete a server")

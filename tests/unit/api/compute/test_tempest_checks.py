@@ -1,0 +1,166 @@
+"""Compute API behaviour that Tempest's slice checks (docs/tempest.md): integer flavor
+ids, empty action bodies, the PUT response's fields, access IPs, metadata limits,
+image minimums, unsupported actions on missing servers, hypervisor search/servers/
+uptime, unknown security groups."""
+
+from __future__ import annotations
+
+import pytest
+
+from tessera.objects import Flavor
+
+from .conftest import ADMIN, ALICE, BOB, CIRROS, boot as _boot, v, wait_status
+
+TINY = "tiny.t"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tiny_flavor(cloud):
+    cloud.api.create_flavor(Flavor(flavorid=TINY, name=TINY, vcpus=1, memory_mb=256,
+                                   root_gb=1))
+
+
+@pytest.fixture(autouse=True)
+def delete_servers(client):
+    """Alice's servers go after each test (the module's cloud keeps its quota)."""
+    yield
+    for server in client.get("/v2.1/servers", headers=ALICE).json()["servers"]:
+        client.delete("/v2.1/servers/" + server["id"], headers=ALICE)
+
+
+def boot(client, name, **kw):
+    return _boot(client, name, flavor=TINY, **kw)
+
+EXTENSION_KEYS = ("OS-EXT-STS:vm_state", "OS-EXT-AZ:availability_zone",
+                  "OS-SRV-USG:launched_at", "key_name", "config_drive",
+                  "os-extended-volumes:volumes_attached", "OS-EXT-SRV-ATTR:host")
+
+
+def _create(client, headers=ALICE, version="2.1", **server):
+    body = {"name": "t", "imageRef": CIRROS, "flavorRef": TINY, **server}
+    return client.post("/v2.1/servers", json={"server": body}, headers=v(version, headers))
+
+
+def test_flavor_with_an_integer_id(client):
+    made = client.post("/v2.1/flavors", headers=ADMIN, json={"flavor": {
+        "name": "int-id", "ram": 64, "vcpus": 1, "disk": 1, "id": 2022194959}})
+    assert made.status_code == 200, made.text
+    assert made.json()["flavor"]["id"] == "2022194959"
+    assert client.get("/v2.1/flavors/2022194959", headers=ALICE).status_code == 200
+    client.delete("/v2.1/flavors/2022194959", headers=ADMIN)
+
+
+def test_os_stop_takes_an_empty_object(client):
+    uuid = boot(client, "stop-me")
+    wait_status(client, uuid)
+    done = client.post("/v2.1/servers/%s/action" % uuid, json={"os-stop": {}}, headers=ALICE)
+    assert done.status_code == 202, done.text
+    assert wait_status(client, uuid, ("SHUTOFF",))["status"] == "SHUTOFF"
+    bad = client.post("/v2.1/servers/%s/action" % uuid, json={"os-start": {"x": 1}},
+                      headers=ALICE)
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("version", ["2.1", "2.47"])
+def test_update_answers_without_extension_attributes(client, version):
+    uuid = boot(client, "upd-" + version.replace(".", ""), version=version)
+    wait_status(client, uuid)
+    done = client.put("/v2.1/servers/" + uuid, headers=v(version, ADMIN), json={
+        "server": {"name": "renamed", "accessIPv4": "1.1.1.1",
+                   "accessIPv6": "2001:db8::1"}})
+    assert done.status_code == 200, done.text
+    server = done.json()["server"]
+    assert (server["name"], server["accessIPv4"], server["accessIPv6"]) == (
+        "renamed", "1.1.1.1", "2001:db8::1")
+    assert not [k for k in EXTENSION_KEYS if k in server]
+    shown = client.get("/v2.1/servers/" + uuid, headers=v(version, ADMIN)).json()["server"]
+    assert shown["accessIPv4"] == "1.1.1.1" and shown["OS-EXT-STS:vm_state"] == "active"
+
+
+def test_access_ips_given_at_create_are_shown(client):
+    made = _create(client, accessIPv4="10.1.2.3", accessIPv6="2001:2001::3")
+    assert made.status_code == 202, made.text
+    server = wait_status(client, made.json()["server"]["id"])
+    assert (server["accessIPv4"], server["accessIPv6"]) == ("10.1.2.3", "2001:2001::3")
+
+
+@pytest.mark.parametrize("field, value", [("accessIPv4", "1.1.1.1.1"),
+                                          ("accessIPv4", "2001:db8::1"),
+                                          ("accessIPv6", "notIPv6"),
+                                          ("accessIPv6", "1.1.1.1")])
+def test_invalid_access_ips_are_refused(client, field, value):
+    assert _create(client, **{field: value}).status_code == 400
+
+
+def test_metadata_keys_and_values_are_checked_before_the_quota(client):
+    long_key = _create(client, metadata={"a" * 256: "b"})
+    assert long_key.status_code == 400
+    long_value = _create(client, metadata={"k": "v" * 256})
+    assert long_value.status_code == 400
+    too_many = _create(client, metadata={str(i): str(i) for i in range(129)})
+    assert too_many.status_code == 403
+    assert "metadata" in too_many.json()["forbidden"]["message"]
+    limits = client.get("/v2.1/limits", headers=ALICE).json()["limits"]["absolute"]
+    assert limits["maxServerMeta"] == 128
+
+
+def test_an_image_needing_more_memory_than_the_flavor_is_refused(client):
+    made = client.post("/image/v2/images", headers=ALICE, json={
+        "name": "big-ram", "disk_format": "raw", "container_format": "bare",
+        "min_ram": 257, "visibility": "private"})
+    assert made.status_code == 201, made.text
+    image_id = made.json()["id"]
+    put = client.put("/image/v2/images/%s/file" % image_id, content=b"x" * 1024,
+                     headers={**ALICE, "Content-Type": "application/octet-stream"})
+    assert put.status_code == 204, put.text
+    refused = _create(client, imageRef=image_id)
+    assert refused.status_code == 400
+    assert "memory is too small" in refused.json()["badRequest"]["message"]
+    assert _create(client, imageRef=image_id, flavorRef="pinned.4").status_code == 202
+
+
+@pytest.mark.parametrize("action", ["rebuild", "forceDelete", "restore",
+                                    "os-getConsoleOutput"])
+def test_unsupported_action_on_a_missing_server_is_a_404(client, action):
+    missing = client.post("/v2.1/servers/%s/action" % ("0" * 8 + "-0000-0000-0000-" + "0" * 12),
+                          json={action: {}}, headers=ALICE)
+    assert missing.status_code == 404
+
+
+def test_unsupported_action_on_someone_elses_server_is_a_404(client):
+    uuid = boot(client, "not-bobs")
+    other = client.post("/v2.1/servers/%s/action" % uuid, json={"forceDelete": None},
+                        headers=BOB)
+    assert other.status_code == 404
+    own = client.post("/v2.1/servers/%s/action" % uuid, json={"forceDelete": None},
+                      headers=ALICE)
+    assert own.status_code == 400
+
+
+def test_hypervisor_search_servers_and_uptime_before_2_53(client):
+    uuid = boot(client, "on-a-host")
+    host = wait_status(client, uuid, headers=ADMIN)["OS-EXT-SRV-ATTR:hypervisor_hostname"]
+    found = client.get("/v2.1/os-hypervisors/%s/search" % host[:5], headers=ADMIN)
+    assert found.status_code == 200
+    assert host in {h["hypervisor_hostname"] for h in found.json()["hypervisors"]}
+    with_servers = client.get("/v2.1/os-hypervisors/%s/servers" % host, headers=ADMIN)
+    [hyper] = [h for h in with_servers.json()["hypervisors"]
+               if h["hypervisor_hostname"] == host]
+    assert uuid in {s["uuid"] for s in hyper["servers"]}
+    assert client.get("/v2.1/os-hypervisors/nomatch/search",
+                      headers=ADMIN).status_code == 404
+    hyper_id = found.json()["hypervisors"][0]["id"]
+    up = client.get("/v2.1/os-hypervisors/%s/uptime" % hyper_id, headers=ADMIN)
+    assert up.status_code == 200
+    assert " up " in up.json()["hypervisor"]["uptime"]
+    assert client.get("/v2.1/os-hypervisors/%s/search" % host,
+                      headers=v("2.53")).status_code == 404
+    assert client.get("/v2.1/os-hypervisors/%s/uptime" % hyper_id,
+                      headers=ALICE).status_code == 403
+
+
+def test_an_unknown_security_group_is_refused(client):
+    refused = _create(client, security_groups=[{"name": "no-such-group"}])
+    assert refused.status_code == 400
+    assert "no-such-group" in refused.json()["badRequest"]["message"]
+    assert _create(client, security_groups=[{"name": "default"}]).status_code == 202
