@@ -14,6 +14,7 @@ import yaml
 from tessera.api import policy
 from tessera.api.compute import build_app
 from tessera.deploy import AllInOne, Settings
+from tessera.objects import Flavor
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -25,6 +26,12 @@ ADMIN = {"X-Auth-Token": "admin:admin"}
 ALICE = {"X-Auth-Token": "alice:p1"}
 BOB = {"X-Auth-Token": "bob:p2"}
 NET = "/network/v2.0"
+CIRROS = "1b9a0b1e-0c38-4c6e-9a57-6f0d6d1c0001"
+HUGE = Flavor(flavorid="huge.2", name="huge.2", vcpus=2, memory_mb=2048, root_gb=1,
+              extra_specs={"hw:cpu_policy": "dedicated", "hw:mem_page_size": "2MB"})
+PLAIN = Flavor(flavorid="plain.1", name="plain.1", vcpus=1, memory_mb=512, root_gb=1)
+GIANT = Flavor(flavorid="giant", name="giant", vcpus=8, memory_mb=8192, root_gb=1,
+               extra_specs={"hw:numa_nodes": "8"})  # more NUMA nodes than any host
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +42,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AllInOne]:
                         transport_url="fake://net-%s" % tmp.name,
                         hosts=[HOSTS["nfv-2s-smt"]])
     with AllInOne(settings) as aio:
+        for flavor in (HUGE, PLAIN, GIANT):
+            aio.api.create_flavor(flavor)
         yield aio
 
 
