@@ -24,6 +24,7 @@ from tessera.compute.virt.libvirt.errors import PlacementMismatch
 from tessera.compute.virt.libvirt.guest import (DOMAIN_PREFIX, GuestOptions,
                                                 build_domain, domain_name)
 from tessera.compute.virt.libvirt.readback import check_placement
+from tessera.compute.virt.libvirt.vif_config import vifs_for
 from tessera.compute.virt.libvirt.volume_disks import volume_disks
 from tessera.compute.virt.libvirt.xml import Disk, KernelBoot, Vif
 from tessera.numa.host import Host
@@ -134,7 +135,7 @@ class LibvirtDriver:
     def domain_xml(self, instance: Instance, placement: Placement | None) -> str:
         devices = self.settings.devices(instance)
         spec = build_domain(instance, placement, self.host_topology(), self.settings.guest,
-                            vifs=devices.vifs, disks=devices.disks + volume_disks(instance),
+                            vifs=devices.vifs + vifs_for(instance), disks=devices.disks + volume_disks(instance),
                             boot=devices.boot,
                             serial_log=devices.serial_log)
         return spec.to_xml()
