@@ -118,6 +118,7 @@ clouds:
     identity_endpoint_override: {url}/identity/v3
     compute_endpoint_override: {url}/v2.1
     image_endpoint_override: {url}/image
+    network_endpoint_override: {url}/network
     block_storage_endpoint_override: {url}/volume/v3
     volume_endpoint_override: {url}/volume/v3
 """
