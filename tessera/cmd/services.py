@@ -202,10 +202,12 @@ def run_up(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data = args.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
+    conf = make_conf(config_files=args.config_file)
     settings = Settings(api_db="sqlite:///%s/tessera_api.sqlite" % data,
                         cell_db="sqlite:///%s/tessera_cell1.sqlite" % data,
                         hosts=load_hosts(args.hosts) if args.driver == "fake" else [],
-                        driver=args.driver, conf=make_conf(config_files=args.config_file))
+                        driver=args.driver, conf=conf,
+                        sync_power_state_interval=conf.compute.sync_power_state_interval)
     api_settings = ApiSettings.from_conf(settings.conf)
     if args.auth:
         api_settings = replace(api_settings, auth_strategy=args.auth)

@@ -1,7 +1,8 @@
 """`tessera up --driver libvirt` on the real libvirtd (qemu:///system, virt_type qemu):
 a pinned server created with the real `openstack` CLI reaches ACTIVE, boots the tiny
 guest through `[libvirt] boot_kernel/boot_initrd`, and its pins are the same in the
-admin APIs (topology, domain XML) and in `virsh vcpupin`."""
+admin APIs (topology, domain XML) and in `virsh vcpupin`; killed by hand, it is seen
+SHUTOFF by the power-state sync."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ state_path = {state}
 driver = libvirt
 cpu_dedicated_set = 0-1
 report_interval = 2
+sync_power_state_interval = 2
 [libvirt]
 connection_uri = qemu:///system
 virt_type = qemu
@@ -117,6 +119,14 @@ def test_server_boots_on_the_real_libvirtd(real: RealLibvirt, tmp_path: Path) ->
         while READY not in (log.read_text(errors="replace") if log.exists() else ""):
             assert time.monotonic() < deadline, "the guest did not boot"
             time.sleep(0.5)
+
+        # A guest killed behind Tessera's back is seen as stopped.
+        subprocess.run(["virsh", "-c", "qemu:///system", "destroy", name], check=True,
+                       capture_output=True)
+        deadline = time.monotonic() + 30
+        while (status := cli("server", "show", uuid)["status"]) != "SHUTOFF":
+            assert time.monotonic() < deadline, status
+            time.sleep(1)
 
         cli("server", "delete", "--wait", uuid, json_out=False)
         gone = subprocess.run(["virsh", "-c", "qemu:///system", "dominfo", name],
