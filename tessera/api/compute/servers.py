@@ -28,7 +28,7 @@ from tessera.api.compute.server_tags import check_tags, matches_tags
 from tessera.api.compute.server_views import KNOWN_STATUSES, ServerView, server_status
 from tessera import cells
 from tessera.cells import UnknownServer
-from tessera.compute.api import CloudAPI
+from tessera.compute.api import CloudAPI, InstanceNotFound
 from tessera.db import errors as db_errors
 from tessera.db.api import server_queries as sq
 from tessera.network import boot as network_boot
@@ -271,8 +271,8 @@ def _pushed_down(cloud: CloudAPI, q: Any, project: str | None, limit: int | None
     if q.get("marker"):
         try:
             after = cloud.get(q["marker"])
-        except Exception:  # not found, or in a cell that is down: the full path decides
-            return None
+        except (InstanceNotFound, db_errors.NotFound, OperationalError, InterfaceError):
+            return None  # not a live server, or in a cell that is down: the full path
         if project is not None and after.project_id != project:
             return None
     gathered = cells.gather(cloud.router, project, limit=limit, after=after)
