@@ -53,7 +53,8 @@ KEYSTONE_CONF = """\
 max_token_size = 255
 
 [database]
-connection = sqlite:///{dir}/keystone.sqlite
+# wait for SQLite's single writer rather than fail with 'database is locked'
+connection = sqlite:///{dir}/keystone.sqlite?timeout=60
 
 [identity]
 # bcrypt's cheapest cost: every token request checks a password (test Keystone only)

@@ -170,9 +170,31 @@ def run_tempest(work: Path, patterns: list[str], concurrency: int) -> dict[str, 
     return {"expected": expected, "results": json.loads(parsed.stdout)}
 
 
+_CLASS_FIXTURE = re.compile(r"^(setUpClass|tearDownClass) \((.+)\)$")
+
+
+def _class_skips(results: dict[str, Any], expected: list[str]) -> dict[str, Any]:
+    """The results with each test of a class whose setUpClass was skipped (a feature
+    flag or microversion says so) recorded as skipped with that reason."""
+    out = dict(results)
+    skipped_classes = {m.group(2): r for t, r in results.items()
+                       if (m := _CLASS_FIXTURE.match(t)) and m.group(1) == "setUpClass"
+                       and r["status"] == "skip"}
+    for name in list(out):
+        if _CLASS_FIXTURE.match(name) and out[name]["status"] == "skip":
+            del out[name]
+    for test in expected:
+        cls = test.rsplit(".", 1)[0]
+        if test not in out and cls in skipped_classes:
+            out[test] = skipped_classes[cls]
+    return out
+
+
 def report(run: dict[str, Any]) -> int:
-    """Print the counts, failures and never-run tests; 0 when all ran and none failed."""
-    results = run["results"]
+    """Print the counts, failures and never-run tests; 0 when all ran and none failed.
+    A class setup or teardown that failed counts as a failure; the tests of a class
+    whose setup failed never ran."""
+    results = _class_skips(run["results"], run["expected"])
     passed = [t for t, r in results.items() if r["status"] == "success"]
     skipped = [t for t, r in results.items() if r["status"] == "skip"]
     failed = [t for t, r in results.items() if r["status"] not in ("success", "skip")]

@@ -99,7 +99,7 @@ VERSIONS: tuple[tuple[str, str], ...] = (
     ("2.52", "Tags on server create."),
     ("2.53", "Services and hypervisors by uuid; PUT /os-services/{id}; hypervisor "
              "hostname pattern and with_servers."),
-    ("2.54", "n/a: key_name on rebuild (rebuild not served)."),
+    ("2.54", "key_name on rebuild (set, or null to remove)."),
     ("2.55", "Flavor description; PUT /flavors/{id}."),
     ("2.56", "migrate action takes a target host (checked by the scheduler)."),
     ("2.57", "personality refused on create; personality limits dropped."),

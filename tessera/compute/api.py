@@ -256,6 +256,23 @@ class CloudAPI:
         ComputeAPI(self.router.transport(cell)).power_action(ctxt, inst.host or "", action,
                                                              instance_uuid, **kwargs)
 
+    def rebuild(self, ctxt: Any, instance_uuid: str, updates: dict[str, Any]) -> Instance:
+        """Re-image a server on its host: `updates` (image, display_name, metadata,
+        access IPs, key_name, user_data) are saved with task `rebuilding` (the server
+        must have no task: InstanceInvalidState), then its host rebuilds the guest."""
+        cell = self._cell(instance_uuid)
+        with self.router.cell_db(cell) as s:
+            inst = inst_q.get_instance(s, instance_uuid)
+            try:
+                inst = inst_q.save_instance(s, inst.model_copy(update={
+                    **updates, "task_state": TaskState.REBUILDING}),
+                    expected_task_state=None)
+            except db_errors.UnexpectedTaskState as e:
+                raise InstanceInvalidState(str(e)) from e
+        ComputeAPI(self.router.transport(cell)).rebuild_instance(ctxt, inst.host or "",
+                                                                 instance_uuid)
+        return inst
+
     def _cell(self, instance_uuid: str):
         try:
             cell = self.router.cell_of_instance(instance_uuid)

@@ -47,7 +47,7 @@ def now() -> datetime:
 
 
 class ComputeManager:
-    target = oslo_messaging.Target(version="1.3")
+    target = oslo_messaging.Target(version="1.4")
 
     def __init__(self, host: str, driver: ComputeDriver, db_url: str,
                  transport: oslo_messaging.Transport, ratios: Ratios = Ratios(),
@@ -189,6 +189,31 @@ class ComputeManager:
     def reboot_instance(self, ctxt: Any, instance_uuid: str, hard: bool = False) -> None:
         self._power(instance_uuid, lambda i: self.driver.reboot(i, hard), VmState.ACTIVE,
                     PowerState.RUNNING, TaskState.REBOOTING)
+
+    def rebuild_instance(self, ctxt: Any, instance_uuid: str) -> None:
+        """Re-create the guest from the instance's image in the placement it holds
+        (its claims stay); a driver without `rebuild` destroys and spawns it. A
+        failure leaves the server in ERROR with a fault."""
+        inst = self._get(instance_uuid)
+        if inst is None:
+            return
+        rebuild = getattr(self.driver, "rebuild", None)
+        try:
+            if rebuild is not None:
+                rebuild(inst, inst.placement)
+            else:
+                self.driver.destroy(inst)
+                self.driver.spawn(inst, inst.placement)
+        except Exception as e:  # any driver failure: the guest is gone or broken
+            self._fault(inst, 500, "Rebuild failed: %s" % e)
+            self._save(inst.model_copy(update={"vm_state": VmState.ERROR,
+                                               "task_state": None}),
+                       TaskState.REBUILDING)
+            return
+        self._save(inst.model_copy(update={
+            "vm_state": VmState.ACTIVE, "task_state": None,
+            "power_state": PowerState.RUNNING, "launched_at": now()}),
+            TaskState.REBUILDING)
 
     def _power(self, instance_uuid: str, action: Any, vm_state: VmState,
                power_state: PowerState, task: TaskState) -> None:

@@ -23,7 +23,7 @@ add_extra_exmods("tessera.compute.virt.driver")
 
 class ComputeAPI(RPCClientBase):
     TOPIC = TOPIC
-    VERSION = "1.3"
+    VERSION = "1.4"
 
     def _cast(self, ctxt: Any, host: str, method: str, **kwargs: Any) -> None:
         self.prepare(server=host).cast(ctxt, method, **kwargs)
@@ -51,6 +51,11 @@ class ComputeAPI(RPCClientBase):
     def power_action(self, ctxt: Any, host: str, action: str, instance_uuid: str,
                      **kwargs: Any) -> None:
         self._cast(ctxt, host, action, instance_uuid=instance_uuid, **kwargs)
+
+    def rebuild_instance(self, ctxt: Any, host: str, instance_uuid: str) -> None:
+        """Rebuild the guest from the instance's (new) image, in its placement (1.4)."""
+        self.prepare(server=host, version="1.4").cast(ctxt, "rebuild_instance",
+                                                      instance_uuid=instance_uuid)
 
     def get_domain_xml(self, ctxt: Any, host: str, instance_uuid: str) -> str:
         """The domain XML of the guest on `host` (VirtError when there is none)."""

@@ -41,6 +41,7 @@ class TaskState(str, Enum):
     IMAGE_SNAPSHOT = "image_snapshot"
     IMAGE_PENDING_UPLOAD = "image_pending_upload"
     IMAGE_UPLOADING = "image_uploading"
+    REBUILDING = "rebuilding"
 
 
 class PowerState(IntEnum):
@@ -88,6 +89,7 @@ class Instance(TesseraObject):
     # The addresses a user says reach the server (accessIPv4/accessIPv6); shown only.
     access_ip_v4: str | None = None
     access_ip_v6: str | None = None
+    user_data: str | None = None  # base64, as given at create or rebuild; not served
     created_at: datetime | None = None
     updated_at: datetime | None = None
     launched_at: datetime | None = None

@@ -1,5 +1,5 @@
 """Server actions (`POST /servers/{id}/action`): reboot, os-stop, os-start, resize,
-confirmResize, revertResize, migrate, createImage (`tessera.image.snapshots`); and `GET /servers/{id}/topology` (2.78), the
+confirmResize, revertResize, migrate, rebuild (`server_rebuild`), createImage (`tessera.image.snapshots`); and `GET /servers/{id}/topology` (2.78), the
 guest's NUMA placement: which host cell each guest cell sits on, its pinned pCPUs
 and page size.
 
@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import JSONResponse
 
 from tessera.api import Context, RequestVersion, api_version, authorize, errors
-from tessera.api.compute import instance_actions
+from tessera.api.compute import instance_actions, server_rebuild
 from tessera.api.compute._common import Cloud, translated
 from tessera.api.compute.servers import get_server
 from tessera.compute.api import CloudAPI
@@ -34,6 +35,8 @@ ACTIONS: dict[str, tuple[str, tuple[VmState, ...], int, str]] = {
     "resize": (_S + "resize", (VmState.ACTIVE, VmState.STOPPED), 202, "resize"),
     "confirmResize": (_S + "confirm_resize", (VmState.RESIZED,), 204, "confirmResize"),
     "revertResize": (_S + "revert_resize", (VmState.RESIZED,), 202, "revertResize"),
+    "rebuild": (_S + "rebuild", (VmState.ACTIVE, VmState.STOPPED, VmState.ERROR), 202,
+                "rebuild"),
     "migrate": ("os_compute_api:os-migrate-server:migrate",
                 (VmState.ACTIVE, VmState.STOPPED), 202, "migrate"),
     "createImage": (_S + "create_image", snapshots.ALLOWED_STATES, 202, "createImage"),
@@ -63,6 +66,10 @@ def act(server_id: str, request: Request, context: Context, version: RequestVers
     authorize(context, rule, {"project_id": inst.project_id, "user_id": inst.user_id})
     if inst.vm_state not in states or (inst.task_state is not None):
         raise _conflict(inst, name)
+    if name == "rebuild":
+        answer = server_rebuild.rebuild(cloud, request, context, version, inst, args)
+        instance_actions.record(cloud, context, inst.uuid, record_as)
+        return JSONResponse(answer, status_code=code)
     if name == "createImage":
         image = snapshots.snapshot_image(inst, context, *snapshots.parse_args(args))
         snapshots.reserve(cloud, inst, image)

@@ -26,10 +26,12 @@ _RESIZING = {_T.RESIZE_PREP: "RESIZE", _T.RESIZE_MIGRATING: "RESIZE",
              _T.RESIZE_MIGRATED: "RESIZE", _T.RESIZE_FINISH: "RESIZE"}
 STATE_MAP: dict[VmState, dict[TaskState | None, str]] = {
     VmState.BUILDING: {None: "BUILD"},
-    VmState.ACTIVE: {None: "ACTIVE", _T.REBOOTING: "REBOOT", **_RESIZING},
-    VmState.STOPPED: {None: "SHUTOFF", _T.REBOOTING: "REBOOT", **_RESIZING},
+    VmState.ACTIVE: {None: "ACTIVE", _T.REBOOTING: "REBOOT", _T.REBUILDING: "REBUILD",
+                     **_RESIZING},
+    VmState.STOPPED: {None: "SHUTOFF", _T.REBOOTING: "REBOOT", _T.REBUILDING: "REBUILD",
+                      **_RESIZING},
+    VmState.ERROR: {None: "ERROR", _T.REBUILDING: "REBUILD"},
     VmState.RESIZED: {None: "VERIFY_RESIZE", _T.RESIZE_REVERTING: "REVERT_RESIZE"},
-    VmState.ERROR: {None: "ERROR"},
     VmState.DELETED: {None: "DELETED"},
 }
 # Every status Nova knows (a status filter outside it is a 400 from 2.38).

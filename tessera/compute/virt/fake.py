@@ -100,6 +100,13 @@ class FakeDriver:
         with self._lock:
             self._guests[instance.uuid] = PowerState.RUNNING
 
+    def rebuild(self, instance: Instance, placement: Placement | None) -> None:
+        """A new guest from the instance's image; attached volumes stay attached."""
+        self._work()
+        self._maybe_fail("spawn", instance)
+        with self._lock:
+            self._guests[instance.uuid] = PowerState.RUNNING
+
     def destroy(self, instance: Instance) -> None:
         self._work()
         with self._lock:

@@ -34,7 +34,19 @@ NOT_SERVED = {"2.4": "/os-fixed-ips/1.2.3.4", "2.6": "/servers/%s/remote-console
               "2.65": "/servers/%s/migrations/1"}
 NA_ACTIONS = {"2.14": "evacuate", "2.17": "trigger_crash_dump", "2.25": "os-migrateLive",
               "2.29": "evacuate", "2.30": "os-migrateLive", "2.34": "os-migrateLive",
-              "2.54": "rebuild", "2.68": "evacuate", "2.20": "shelve"}
+              "2.68": "evacuate", "2.20": "shelve"}
+
+
+def check_2_54(client, vm):
+    """key_name on rebuild: refused before 2.54; from 2.54 set (null removes it) and
+    answered in the response."""
+    body = {"rebuild": {"imageRef": CIRROS, "key_name": None}}
+    url = "/v2.1/servers/%s/action" % vm
+    assert client.post(url, json=body, headers=v("2.53", ALICE)).status_code == 400
+    done = client.post(url, json=body, headers=v("2.54", ALICE))
+    assert done.status_code == 202, done.text
+    assert done.json()["server"]["key_name"] is None
+    wait_status(client, vm)
 
 
 @pytest.fixture(scope="module")

@@ -164,3 +164,52 @@ def test_an_unknown_security_group_is_refused(client):
     assert refused.status_code == 400
     assert "no-such-group" in refused.json()["badRequest"]["message"]
     assert _create(client, security_groups=[{"name": "default"}]).status_code == 202
+
+
+UBUNTU = "1b9a0b1e-0c38-4c6e-9a57-6f0d6d1c0002"
+FEDORA_NFV = "1b9a0b1e-0c38-4c6e-9a57-6f0d6d1c0003"
+
+
+def test_rebuild_gives_the_server_a_new_image(client):
+    uuid = boot(client, "rebuild-me")
+    wait_status(client, uuid)
+    client.post("/v2.1/os-keypairs", headers=v("2.2"), json={"keypair": {
+        "name": "rb-key", "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3lFxDqKDZ"
+                                        "cPTLWsvQmtZM5qAH+PBiVb/mBtlkSL4QD test"}})
+    done = client.post("/v2.1/servers/%s/action" % uuid, headers=v("2.57"), json={
+        "rebuild": {"imageRef": UBUNTU, "name": "rebuilt", "user_data": "ZWNobw==",
+                    "metadata": {"k": "v"}, "accessIPv4": "10.0.0.9"}})
+    assert done.status_code == 202, done.text
+    server = done.json()["server"]
+    assert server["status"] == "REBUILD"
+    assert server["image"]["id"] == UBUNTU and server["name"] == "rebuilt"
+    assert server["user_data"] == "ZWNobw==" and server["adminPass"]
+    assert "key_name" in server and "OS-EXT-STS:vm_state" not in server
+    after = wait_status(client, uuid)
+    assert (after["image"]["id"], after["metadata"], after["accessIPv4"]) == (
+        UBUNTU, {"k": "v"}, "10.0.0.9")
+    keyed = client.post("/v2.1/servers/%s/action" % uuid, headers=v("2.54", ALICE),
+                        json={"rebuild": {"imageRef": CIRROS, "key_name": "no-such"}})
+    assert keyed.status_code == 400
+    actions = client.get("/v2.1/servers/%s/os-instance-actions" % uuid, headers=ALICE)
+    assert "rebuild" in {a["action"] for a in actions.json()["instanceActions"]}
+
+
+@pytest.mark.parametrize("version, body", [
+    ("2.1", {"imageRef": UBUNTU, "user_data": "eA=="}),
+    ("2.53", {"imageRef": UBUNTU, "key_name": None}),
+    ("2.57", {"imageRef": UBUNTU, "personality": []}),
+    ("2.1", {"imageRef": UBUNTU, "bogus": 1}),
+    ("2.1", {"name": "no-image"}),
+    ("2.1", {"imageRef": "not-an-image"}),
+    ("2.1", {"imageRef": FEDORA_NFV}),
+])
+def test_rebuild_refuses_what_it_cannot_do(client, version, body):
+    uuid = boot(client, "rebuild-bad")
+    wait_status(client, uuid)
+    done = client.post("/v2.1/servers/%s/action" % uuid, headers=v(version, ALICE),
+                       json={"rebuild": body})
+    assert done.status_code == 400, done.text
+    shown = client.get("/v2.1/servers/" + uuid, headers=ALICE).json()["server"]
+    assert shown["status"] == "ACTIVE" and shown["image"]["id"] == CIRROS
+
