@@ -118,8 +118,9 @@ def index(server_id: str, request: Request, context: Context, version: RequestVe
 def show(server_id: str, request_id: str, context: Context, version: RequestVersion,
          cloud: Cloud) -> dict[str, Any]:
     inst = _instance(cloud, context, server_id, version, _R + "show")
-    with cloud.router.api() as s:
-        _settle(cloud, inst, sq.list_actions(s, inst.uuid))
+    with cloud.router.api(readonly=True) as s:
+        actions = sq.list_actions(s, inst.uuid)
+    _settle(cloud, inst, actions)  # its own write: not inside a session that holds one
     with cloud.router.api() as s, translated(request_id):
         action = sq.get_action(s, inst.uuid, request_id)
     body = _action(action, version)
