@@ -40,6 +40,8 @@ from tessera.objects import (Instance, InstanceFault, MigrationContext, Migratio
 
 LOG = logging.getLogger(__name__)
 BINARY = "tessera-compute"
+SNAPSHOT_TASKS = (TaskState.IMAGE_SNAPSHOT, TaskState.IMAGE_PENDING_UPLOAD,
+                  TaskState.IMAGE_UPLOADING)
 
 
 def now() -> datetime:
@@ -87,6 +89,9 @@ class ComputeManager:
             if inst.host == self.host and inst.vm_state is VmState.BUILDING:
                 self._fail(inst, "the build was interrupted when %s stopped" % self.host)
                 instances.remove(inst)
+            elif inst.host == self.host and inst.task_state in SNAPSHOT_TASKS:
+                self._snapshot_failed(None, inst, None, VirtError(
+                    "the snapshot was interrupted when %s stopped" % self.host))
         node = self.driver.node_resources()
         stored = self.tracker.store.load(node.hypervisor_hostname)
         self.tracker.start(claims_for_host(self.host, instances, moves),
@@ -269,12 +274,16 @@ class ComputeManager:
             return
         self._save(inst.model_copy(update={"task_state": None}), TaskState.IMAGE_UPLOADING)
 
-    def _snapshot_failed(self, ctxt: Any, inst: Instance | None, image_id: str,
+    def _snapshot_failed(self, ctxt: Any, inst: Instance | None, image_id: str | None,
                          error: Exception) -> None:
+        """Delete the image (`None`: any unfinished snapshot image of the guest),
+        record why, and clear the guest's snapshot task."""
         message = "snapshot failed: %s" % (error if isinstance(error, (VirtError, ImageGone))
                                            else "%s: %s" % (type(error).__name__, error))
-        if self.images is not None:
+        if self.images is not None and image_id is not None:
             self.images.discard(image_id)
+        elif self.images is not None and inst is not None:
+            self.images.discard_unfinished(inst.uuid)
         if inst is None:
             return
         self._fault(inst, 500, message)
@@ -282,9 +291,7 @@ class ComputeManager:
             self.images.record_failure(inst.uuid, getattr(ctxt, "request_id", None),
                                        self.host, message)
         try:
-            self._save(inst.model_copy(update={"task_state": None}),
-                       [TaskState.IMAGE_SNAPSHOT, TaskState.IMAGE_PENDING_UPLOAD,
-                        TaskState.IMAGE_UPLOADING])
+            self._save(inst.model_copy(update={"task_state": None}), list(SNAPSHOT_TASKS))
         except db_errors.UnexpectedTaskState:
             pass  # deleted (or reset) meanwhile
 

@@ -46,9 +46,14 @@ class ImageSink(Protocol):
     def discard(self, image_id: str) -> None:
         """Delete the image (record and data); one already gone is not an error."""
 
+    def discard_unfinished(self, instance_uuid: str) -> None:
+        """Delete the guest's snapshot images that never became active (a snapshot
+        cut short when its compute service stopped)."""
+
     def record_failure(self, instance_uuid: str, request_id: str | None, host: str,
                        message: str) -> None:
-        """Close the server's createImage action as an error, with `message`."""
+        """Close the server's createImage action of `request_id` (None: its newest
+        open one) as an error, with `message`."""
 
 
 class ImageGone(LookupError):

@@ -74,15 +74,29 @@ class StoreSink:
                 pass
         self.store.delete(image_id)
 
+    def discard_unfinished(self, instance_uuid: str) -> None:
+        with self._db() as s:
+            unfinished = [i.id for i in svc.list_images(s)
+                          if i.status in ("queued", "saving")
+                          and i.properties.get("image_type") == "snapshot"
+                          and i.properties.get("instance_uuid") == instance_uuid]
+        for image_id in unfinished:
+            self.discard(image_id or "")
+
     def record_failure(self, instance_uuid: str, request_id: str | None, host: str,
                        message: str) -> None:
-        if not request_id:
-            return
         with self._db() as s:
-            try:
-                action = sq.get_action(s, instance_uuid, request_id)
-            except sq.InstanceActionNotFound:
-                return
+            if request_id:
+                try:
+                    action = sq.get_action(s, instance_uuid, request_id)
+                except sq.InstanceActionNotFound:
+                    return
+            else:  # the newest createImage still open
+                action = next((a for a in sq.list_actions(s, instance_uuid)
+                               if a.action == "createImage" and a.finish_time is None),
+                              None)
+                if action is None:
+                    return
             sq.finish_action(s, action.id or 0, "Error", host, message)
 
 

@@ -280,3 +280,41 @@ def test_an_admin_snapshot_of_another_project_is_shared(client: TestClient,
     assert made is not None
     assert made["owner"] == "admin" and made["visibility"] == "shared"
     assert made["instance_owner"] == "p1" and made["user_id"] == "admin"
+
+
+def test_a_snapshot_cut_short_by_a_compute_restart_is_cleaned_up(
+        client: TestClient, cloud: AllInOne, windows: str) -> None:
+    """The compute service stopped while a snapshot was uploading: when it starts
+    again the server's task is cleared, the unfinished image deleted and the open
+    createImage action closed as an error; finished images are kept."""
+    from tessera.db.api import server_queries as sq
+    from tessera.db.cell import instances as inst_q
+    from tessera.image import service as svc
+    from tessera.objects import TaskState
+
+    uuid = server(client, windows)
+    settled(client, uuid)
+    done = snapshot(client, uuid, name="done").json()["image_id"]
+    assert image_when_done(client, done) is not None
+    with cloud.api.router.api() as s:
+        left = svc.create_image(s, svc.Image(
+            id="00000000-0000-0000-0000-00000000c0de", name="left", status="saving",
+            owner="p1", properties={"image_type": "snapshot", "instance_uuid": uuid}))
+        sq.start_action(s, sq.InstanceAction(
+            instance_uuid=uuid, request_id="req-cut-short", action="createImage",
+            project_id="p1", user_id="alice",
+            events=(sq.InstanceActionEvent(event="api_createImage"),)))
+    with cloud.api.router.cell_db(cloud.api.router.cell_of_instance(uuid)) as s:
+        inst_q.save_instance(s, cloud.api.get(uuid).model_copy(update={
+            "task_state": TaskState.IMAGE_UPLOADING}))
+    assert snapshot(client, uuid).status_code == 409
+    cloud.computes()[HOST].init_host()
+    after = settled(client, uuid)
+    assert after["status"] == "ACTIVE" and after["OS-EXT-STS:task_state"] is None
+    assert client.get("/image/v2/images/%s" % left.id, headers=ALICE).status_code == 404
+    assert client.get("/image/v2/images/%s" % done, headers=ALICE).status_code == 200
+    assert "interrupted" in cloud.api.fault(uuid).message
+    r = client.get("/v2.1/servers/%s/os-instance-actions/req-cut-short" % uuid,
+                   headers=ADMIN)
+    assert "interrupted" in r.json()["instanceAction"]["message"]
+    assert r.json()["instanceAction"]["events"][0]["result"] == "Error"
