@@ -309,13 +309,17 @@ def _unknown_show(cloud: CloudAPI, request: Request, context: Any, version: Any,
         raise errors.NotFound("Instance %s could not be found." % server.uuid)
     authorize(context, _S + "show", {"project_id": server.project_id,
                                       "user_id": server.user_id})
-    spec = cloud.request_spec(server.uuid)
+    view = ServerView(request, version, context)
+    try:
+        spec = cloud.request_spec(server.uuid)
+    except db_errors.RequestSpecNotFound:  # nothing more is known than the mapping
+        return {**_unknown_detail(view, server), "user_id": server.user_id or "UNKNOWN"}
     known = Instance(uuid=server.uuid, project_id=server.project_id,
                      user_id=server.user_id or spec.user_id or "UNKNOWN",
                      flavor=spec.flavor, image=spec.image,
                      availability_zone=spec.availability_zone,
                      created_at=server.created_at)
-    return ServerView(request, version, context).unknown(known)
+    return view.unknown(known)
 
 
 def _filter(cloud: CloudAPI, servers: list[Instance], q: Any, context: Any,
