@@ -10,6 +10,8 @@ import pytest
 import requests
 
 CIRROS = "1b9a0b1e-0c38-4c6e-9a57-6f0d6d1c0001"
+# one worker runs them all: one Keystone, one install of its venv
+pytestmark = pytest.mark.xdist_group("keystone")
 
 
 def call(cloud: Any, method: str, path: str, token: str | None,

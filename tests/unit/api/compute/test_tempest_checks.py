@@ -213,3 +213,21 @@ def test_rebuild_refuses_what_it_cannot_do(client, version, body):
     shown = client.get("/v2.1/servers/" + uuid, headers=ALICE).json()["server"]
     assert shown["status"] == "ACTIVE" and shown["image"]["id"] == CIRROS
 
+
+
+def test_specs_conflicting_with_the_flavor_are_stored_and_its_boot_refused(client):
+    made = client.post("/v2.1/flavors", headers=ADMIN, json={"flavor": {
+        "name": "one-cpu", "ram": 256, "vcpus": 1, "disk": 1, "id": "one-cpu"}})
+    assert made.status_code == 200
+    url = "/v2.1/flavors/one-cpu/os-extra_specs"
+    assert client.post(url, headers=ADMIN, json={"extra_specs": {
+        "hw:numa_nodes": "1", "hw:cpu_policy": "shared"}}).status_code == 200
+    updated = client.put(url + "/hw:numa_nodes", headers=ADMIN,
+                         json={"hw:numa_nodes": "2"})
+    assert updated.status_code == 200 and updated.json() == {"hw:numa_nodes": "2"}
+    bad_value = client.put(url + "/hw:numa_nodes", headers=ADMIN,
+                           json={"hw:numa_nodes": "zero"})
+    assert bad_value.status_code == 400
+    refused = _create(client, flavorRef="one-cpu")
+    assert refused.status_code == 400, refused.text
+    client.delete("/v2.1/flavors/one-cpu", headers=ADMIN)
