@@ -1,4 +1,9 @@
-"""The network interfaces (VIFs) of instances (reserved; the table comes with ports).
+"""The network interfaces (VIFs) of instances: no table. An instance's VIFs
+(`Instance.vifs`, one `InstanceVif` per port) are stored in its `instances.body` JSON:
+they are read and written with the instance as one document (the driver builds the
+guest's interfaces from it), they change only at build, delete and a failed build, and
+the ports themselves (addresses, binding) live in the API database (api006), where the
+Networking API serves them. A separate table would duplicate that state.
 
 Revision ID: cell004
 Revises: cell003
