@@ -192,8 +192,8 @@ def _delete_cell(args: argparse.Namespace, s: Settings) -> int:
         return 3
     except cells.CellHasInstanceMappings as exc:
         print(exc)
-        print("So execute 'tessera-manage db archive_deleted_rows' to delete the "
-              "instance mappings, or run this command again with --force.")
+        print("Run this command again with --force to delete them with the cell "
+              "(tessera-manage has no archive_deleted_rows).")
         return 4
     return 0
 
