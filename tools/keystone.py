@@ -209,8 +209,10 @@ def start(directory: Path = DEFAULT_DIR, port: int = DEFAULT_PORT,
     env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=str(directory / "keystone.conf"))
     logfile = open(directory / "gunicorn.log", "a")
     proc = subprocess.Popen(
-        [str(VENV / "bin/gunicorn"), "--bind", "127.0.0.1:%d" % port, "--workers", "2",
-         "--threads", "4", "--timeout", "120", "--chdir", str(directory),
+        # one request at a time: SQLite refuses concurrent writers ("database is
+        # locked" when two transactions upgrade to writing at once)
+        [str(VENV / "bin/gunicorn"), "--bind", "127.0.0.1:%d" % port, "--workers", "1",
+         "--threads", "1", "--timeout", "120", "--chdir", str(directory),
          "keystone_wsgi:application"],
         env=env, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True)

@@ -91,7 +91,8 @@ def _check_metadata(cloud: CloudAPI, metadata: dict[str, str]) -> None:
 
 def _access_ips(v4: str | None, v6: str | None) -> dict[str, str | None]:
     """The accessIPv4/accessIPv6 a request gives, checked as Nova's schema does
-    (400 for anything but an IPv4 / IPv6 address); None for those not given."""
+    (400 for anything but an IPv4 / IPv6 address) in their canonical form; those
+    not given are left out."""
     out: dict[str, str | None] = {}
     for key, value, kind, field in (("access_ip_v4", v4, ipaddress.IPv4Address,
                                      "accessIPv4"),
@@ -100,12 +101,12 @@ def _access_ips(v4: str | None, v6: str | None) -> dict[str, str | None]:
         if value is None:
             continue
         try:
-            kind(value)
+            canonical = str(kind(value))  # RFC 5952 form, as Nova stores it
         except ValueError:
             raise errors.BadRequest("Invalid input for field/attribute %s. Value: %s. "
                                     "'%s' is not a '%s'" % (field, value, value,
                                                             field[-2:].lower()))
-        out[key] = value
+        out[key] = canonical
     return out
 
 

@@ -78,10 +78,11 @@ def test_update_answers_without_extension_attributes(client, version):
 
 
 def test_access_ips_given_at_create_are_shown(client):
-    made = _create(client, accessIPv4="10.1.2.3", accessIPv6="2001:2001::3")
+    made = _create(client, accessIPv4="10.1.2.3",
+                   accessIPv6="0000:0000:0000:0000:0000:babe:220.12.22.2")
     assert made.status_code == 202, made.text
     server = wait_status(client, made.json()["server"]["id"])
-    assert (server["accessIPv4"], server["accessIPv6"]) == ("10.1.2.3", "2001:2001::3")
+    assert (server["accessIPv4"], server["accessIPv6"]) == ("10.1.2.3", "::babe:dc0c:1602")
 
 
 @pytest.mark.parametrize("field, value", [("accessIPv4", "1.1.1.1.1"),
