@@ -74,7 +74,9 @@ key_repository = {dir}/fernet-keys
 key_repository = {dir}/credential-keys
 
 [cache]
-enabled = false
+# in-process cache of tokens, roles and catalog: one process serves every request
+enabled = true
+backend = dogpile.cache.memory
 """
 
 # oslo.config parses sys.argv: gunicorn's flags must not reach it.

@@ -46,8 +46,12 @@ IMAGES = ("1b9a0b1e-0c38-4c6e-9a57-6f0d6d1c0001", "1b9a0b1e-0c38-4c6e-9a57-6f0d6
 TAGS = re.compile(r"\[.*\]$")
 
 
+_T0 = time.monotonic()
+
+
 def log(message: str) -> None:
-    print("tempest: " + message, file=sys.stderr, flush=True)
+    print("tempest [%4.0fs]: %s" % (time.monotonic() - _T0, message), file=sys.stderr,
+          flush=True)
 
 
 def free_port() -> int:
@@ -236,8 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     state = keystone.start(ks_dir, free_port())
     proc = None
     try:
+        log("Keystone up")
         conf = keystone.register(state, tessera_url)
+        log("catalog registered")
         proc = start_tessera(tessera_port, conf, work)
+        log("Tessera up")
         create_flavors(state)
         write_conf(work / "tempest.conf", state, tessera_url)
         log("Keystone %s, Tessera %s up in %.0f s" % (state["url"], tessera_url,
