@@ -39,6 +39,8 @@ class RequestedNetwork:
     port_id: str | None = None
     fixed_ip: str | None = None
     tag: str | None = None
+    # The groups of a port made on the network (empty: the project's `default`).
+    security_group_ids: tuple[str, ...] = ()
 
 
 class NetworkAmbiguous(errors.Conflict):
@@ -59,11 +61,8 @@ def resolve(session: Session, project_id: str | None, admin: bool,
     if requested == NONE:
         return []
     if requested is None or requested == AUTO:
-        available = nets.list_networks(session, None if admin else project_id or "")
-        if not admin:
-            available = [n for n in available if _visible(n, project_id, admin)]
-        else:
-            available = [n for n in available if n.project_id == project_id or n.shared]
+        # Even for an admin, only the project's own and shared networks are candidates.
+        available = nets.list_networks(session, project_id or "")
         if len(available) > 1 and requested == AUTO:
             raise NetworkAmbiguous("Multiple possible networks found, use a Network ID "
                                    "to be more specific.")
@@ -153,10 +152,11 @@ def allocate(session: Session, project_id: str | None, instance_uuid: str,
             preserve = True
         else:
             default = [groups.ensure_default(session, project_id).id] if project_id else []
+            chosen = list(item.security_group_ids) or default
             fixed = [{"ip_address": item.fixed_ip}] if item.fixed_ip else None
             port = port_q.create_port(session, str(item.network_id), project_id,
                                       fixed_ips=fixed, device_id=instance_uuid,
-                                      device_owner=DEVICE_OWNER, security_groups=default)
+                                      device_owner=DEVICE_OWNER, security_groups=chosen)
             preserve = False
         vifs.append(vif_of(port, nets.get_network(session, port.network_id), preserve,
                            item.tag))

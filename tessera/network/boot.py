@@ -6,11 +6,13 @@ network for a guest without huge pages a 400), and the `addresses` a server show
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Sequence
 from typing import Any
 
 from tessera.api import errors as api_errors
 from tessera.network import allocate, errors
+from tessera.network import security_groups as groups
 from tessera.network.allocate import RequestedNetwork
 from tessera.numa import errors as numa_errors
 from tessera.numa.constraints import build_request
@@ -26,12 +28,19 @@ def _requests(networks: Any) -> list[RequestedNetwork] | str | None:
 
 
 def plan(cloud: Any, context: Any, networks: Any, flavor: Flavor, image: ImageMeta,
-         count: int) -> list[RequestedNetwork]:
-    """The checked network requests of a server create (faults as Nova raises them)."""
+         count: int, security_groups: Sequence[dict[str, str]] | None = None,
+         ) -> list[RequestedNetwork]:
+    """The checked network requests of a server create (faults as Nova raises them);
+    ports made on a network get the `security_groups` named (else `default`)."""
     try:
         with cloud.router.api(readonly=True) as session:
             requests = allocate.resolve(session, context.project_id, context.is_admin,
                                         _requests(networks), count)
+            names = [str(g.get("name")) for g in security_groups or () if g.get("name")]
+            if names and names != ["default"]:
+                ids = tuple(groups.resolve(session, context.project_id, names))
+                requests = [r if r.port_id else replace(r, security_group_ids=ids)
+                            for r in requests]
             if requests:
                 try:
                     guest = build_request(flavor.as_numa_flavor(), image.as_numa_image())

@@ -191,7 +191,8 @@ def create(body: CreateBody, request: Request, context: Context, version: Reques
                                 "supported; use os:scheduler_hints.")
     limits.check_quota(cloud, context.project_id, flavor, count, s.min_count)
     count = limits.allowed_count(cloud, context.project_id, flavor, count, s.min_count)
-    nics = network_boot.plan(cloud, context, s.networks, flavor, image, count)
+    nics = network_boot.plan(cloud, context, s.networks, flavor, image, count,
+                             s.security_groups)
     made = cloud.create(context, flavor, image, name=s.name, count=count, networks=nics,
                         availability_zone=zone, metadata=s.metadata,
                         scheduler_hints=_hints(body), key_name=s.key_name,

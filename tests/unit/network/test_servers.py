@@ -152,3 +152,17 @@ def test_auto_takes_the_projects_only_network(client: TestClient) -> None:
     assert settle(client, plain, BOB3)["addresses"] == {}
     for server in (lone, vm, plain):  # nothing left building when the cloud stops
         client.delete("/v2.1/servers/" + server, headers=BOB3)
+
+
+def test_ports_made_for_a_server_get_its_security_groups(client: TestClient,
+                                                         nets: dict) -> None:
+    web = post(client, "security-groups", "security_group", headers=ADMIN, name="web")
+    vm = boot(client, [{"uuid": nets["routed"]["id"]}], flavor="plain.1",
+              security_groups=[{"name": "web"}])
+    settle(client, vm)
+    (port,) = ports_of(client, vm)
+    assert port["security_groups"] == [web["id"]]
+    r = client.delete(NET + "/security-groups/" + web["id"], headers=ADMIN)
+    assert r.status_code == 409  # in use by the server's port
+    client.delete("/v2.1/servers/" + vm, headers=ADMIN)
+    assert client.delete(NET + "/security-groups/" + web["id"], headers=ADMIN).status_code == 204
