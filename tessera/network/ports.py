@@ -21,7 +21,7 @@ from tessera.db.api.network_models import (IPAllocationRow, NetworkRow, PortRow,
                                            SubnetRow)
 from tessera.network import binding, errors, ipam
 from tessera.network import networks as nets
-from tessera.network.types import VIF_UNBOUND, FixedIP, Port
+from tessera.network.types import VIF_UNBOUND, AllocationPool, FixedIP, Port
 
 MAC_PREFIX = "fa:16:3e"  # the prefix OpenStack ports get
 _ATTEMPTS = 16
@@ -107,7 +107,7 @@ def _requested_subnet(subnets: list[SubnetRow], item: dict[str, Any],
 
 def _allocate_one(session: Session, port: PortRow, subnet: SubnetRow,
                   ip: str | None) -> None:
-    pools = nets._to_subnet(subnet, "").allocation_pools
+    pools = [AllocationPool(**p) for p in json.loads(subnet.allocation_pools)]
     for _ in range(_ATTEMPTS):
         address = ip
         if address is None:

@@ -77,9 +77,10 @@ def matches(view: dict[str, Any], wanted: dict[str, list[str]]) -> bool:
     `true`/`false`)."""
     for key, values in wanted.items():
         value = view.get(key)
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        if text not in values and not (isinstance(value, bool) and text in
-                                       [v.lower() for v in values]):
+        if isinstance(value, bool):
+            if str(value).lower() not in [v.lower() for v in values]:
+                return False
+        elif str(value) not in values:
             return False
     return True
 

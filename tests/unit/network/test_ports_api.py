@@ -122,3 +122,13 @@ def test_projects_see_their_own_and_shared_networks(client: TestClient) -> None:
     assert r.status_code == 409 and "in use" in r.text
     assert client.delete(NET + "/ports/" + port["id"], headers=ALICE).status_code == 204
     assert client.delete(NET + "/networks/" + own["id"], headers=ALICE).status_code == 204
+
+
+def test_boolean_and_repeated_filters(client: TestClient) -> None:
+    a = network(client, name="flt-a", shared=True)
+    b = network(client, name="flt-b")
+    r = client.get(NET + "/networks", headers=ADMIN, params={"shared": "True",
+                                                             "name": ["flt-a", "flt-b"]})
+    assert [n["id"] for n in r.json()["networks"]] == [a["id"]]
+    r = client.get(NET + "/networks", headers=ADMIN, params={"name": ["flt-a", "flt-b"]})
+    assert [n["id"] for n in r.json()["networks"]] == [a["id"], b["id"]]
