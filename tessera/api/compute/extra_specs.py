@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
 from tessera.api import Context, authorize, errors
 from tessera.api.compute._common import Cloud, translated
@@ -111,8 +111,10 @@ def update(flavor_id: str, key: str, context: Context, cloud: Cloud,
 
 
 @router.delete("/flavors/{flavor_id}/os-extra_specs/{key}",
-               summary="Delete an extra spec (admin)")
-def delete(flavor_id: str, key: str, context: Context, cloud: Cloud) -> None:
+               summary="Delete an extra spec (admin)", response_class=Response)
+def delete(flavor_id: str, key: str, context: Context, cloud: Cloud) -> Response:
+    """200 with no body, as Nova answers."""
     authorize(context, _R + "delete")
     with translated(flavor_id):
         cloud.unset_flavor_extra_spec(flavor_id, key)
+    return Response(status_code=200)

@@ -231,4 +231,8 @@ def test_specs_conflicting_with_the_flavor_are_stored_and_its_boot_refused(clien
     assert bad_value.status_code == 400
     refused = _create(client, flavorRef="one-cpu")
     assert refused.status_code == 400, refused.text
+    unset = client.delete(url + "/hw:numa_nodes", headers=ADMIN)
+    assert unset.status_code == 200 and unset.content == b""
+    assert client.get(url, headers=ADMIN).json() == {
+        "extra_specs": {"hw:cpu_policy": "shared"}}
     client.delete("/v2.1/flavors/one-cpu", headers=ADMIN)
