@@ -122,6 +122,11 @@ API_RULES: list[policy.DocumentedRuleDefault] = [
     _rule("os_compute_api:os-instance-actions:events:details", ADMIN,
           "See the details of a server action's events (2.84+)",
           "GET " + _SRV + "/os-instance-actions/{request_id}"),
+    # addresses (the ports' fixed IPs, by network)
+    _rule("os_compute_api:ips:index", PROJECT_READER_OR_ADMIN, "List a server's addresses",
+          "GET " + _SRV + "/ips"),
+    _rule("os_compute_api:ips:show", PROJECT_READER_OR_ADMIN,
+          "List a server's addresses on one network", "GET " + _SRV + "/ips/{network_label}"),
     # volume attachments
     _rule("os_compute_api:os-volumes-attachments:index", PROJECT_READER_OR_ADMIN,
           "List a server's volume attachments", "GET " + _SRV + "/os-volume_attachments"),

@@ -166,3 +166,16 @@ def test_ports_made_for_a_server_get_its_security_groups(client: TestClient,
     assert r.status_code == 409  # in use by the server's port
     client.delete("/v2.1/servers/" + vm, headers=ADMIN)
     assert client.delete(NET + "/security-groups/" + web["id"], headers=ADMIN).status_code == 204
+
+
+def test_ips_api_lists_addresses_by_network(client: TestClient, nets: dict) -> None:
+    vm = boot(client, [{"uuid": nets["routed"]["id"]}], flavor="plain.1")
+    server = settle(client, vm)
+    r = client.get("/v2.1/servers/%s/ips" % vm, headers=ADMIN)
+    assert r.status_code == 200 and r.json() == {"addresses": server["addresses"]}
+    r = client.get("/v2.1/servers/%s/ips/routed" % vm, headers=ADMIN)
+    assert r.json() == {"routed": server["addresses"]["routed"]}
+    assert client.get("/v2.1/servers/%s/ips/dpdk" % vm, headers=ADMIN).status_code == 404
+    assert client.get("/v2.1/servers/%s/ips" % vm,
+                      headers={"X-Auth-Token": "eve:p4"}).status_code == 404
+    client.delete("/v2.1/servers/" + vm, headers=ADMIN)
