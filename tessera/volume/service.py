@@ -172,6 +172,22 @@ def get_type(session: Session, ref: str) -> VolumeType:
     return _to_type(_type_row(session, ref))
 
 
+def default_type(session: Session) -> VolumeType:
+    """Cinder's `__DEFAULT__` type (seeded by api005; made again if it went)."""
+    try:
+        return get_type(session, DEFAULT_TYPE_ID)
+    except NotFound:
+        now = utcnow()
+        row = VolumeTypeRow(uuid=DEFAULT_TYPE_ID, name=DEFAULT_TYPE_NAME,
+                            description="Default Volume Type", is_public=True,
+                            extra_specs="{}", created_at=now, updated_at=now)
+        try:
+            add_row(session, row, lambda: DuplicateEntry("volume type __DEFAULT__"))
+        except DuplicateEntry:   # made meanwhile by another request
+            pass
+        return get_type(session, DEFAULT_TYPE_ID)
+
+
 def list_types(session: Session, include_private: bool = True) -> list[VolumeType]:
     query = select(VolumeTypeRow).order_by(VolumeTypeRow.name)
     if not include_private:
@@ -286,7 +302,7 @@ def create_volume(session: Session, *, project_id: str, user_id: str | None, siz
     """A new volume in `creating` (the caller makes its file, then `set_status`).
     `multiattach` asks for a shareable volume, which needs a multiattach type."""
     gb = check_size(size)
-    vtype = get_type(session, volume_type or DEFAULT_TYPE_ID)
+    vtype = get_type(session, volume_type) if volume_type else default_type(session)
     if multiattach and not vtype.multiattach:
         raise InvalidInput("multiattach=True is given but volume type %s does not say "
                            "multiattach=\"<is> True\"." % vtype.name)

@@ -114,7 +114,8 @@ def test_multiattach_volume_on_two_servers(tessera: Tessera) -> None:
           "the volume to stay on vm2 only")
     after = tessera.cli_json("volume", "show", vol["id"], cloud="bob")
     assert [a["attachment_id"] for a in after["attachments"]] == [by_server[vm2]]
-    assert server_volumes(tessera, vm1) == []
+    until(lambda: http_ok(tessera, "GET", "/v2.1/servers/%s/os-volume_attachments"
+                          % vm1)["volumeAttachments"] == [], "the detach on vm1")
     assert server_volumes(tessera, vm2) == [vol["id"]]
     listed = http_ok(tessera, "GET", "/volume/v3/volumes/detail")["volumes"]
     assert {v["name"]: v["status"] for v in listed}["e2e-shared"] == "in-use"
@@ -244,6 +245,8 @@ def test_shared_disk_in_both_guests_xml(libvirt_cloud: Tessera) -> None:
               version="2.60")
     until(lambda: attached_servers(cloud, vol["id"], "in-use")() == {vms[1]},
           "the volume to stay on the second guest")
+    until(lambda: http_ok(cloud, "GET", "/v2.1/servers/%s/os-volume_attachments"
+                          % vms[0])["volumeAttachments"] == [], "the detach on the first")
     _power(cloud, vms[0], "os-stop", "SHUTOFF")
     assert _volume_disks(cloud, vms[0]) == []
     assert len(_volume_disks(cloud, vms[1])) == 1

@@ -155,7 +155,9 @@ def test_multiattach_volume_on_two_servers_detach_one(client: TestClient,
     assert r.status_code == 202, r.text
     after = wait_volume(client, vol, "in-use", {vm2})
     assert after["attachments"][0]["attachment_id"] == ids[vm2]
-    assert fake_driver(cloud, vm1).volumes_of(vm1) == {}
+    until(lambda: fake_driver(cloud, vm1).volumes_of(vm1) == {} and client.get(
+        "/v2.1/servers/%s/os-volume_attachments" % vm1,
+        headers=ALICE).json()["volumeAttachments"] == [], "the detach on vm1's host")
     assert fake_driver(cloud, vm2).volumes_of(vm2) == {ids[vm2]: vol}
     listed = client.get("/v2.1/servers/%s/os-volume_attachments" % vm2,
                         headers=ALICE).json()["volumeAttachments"]
