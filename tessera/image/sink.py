@@ -4,7 +4,7 @@ the API database and the file store beside it, so a compute service needs the AP
 database URL (`[api_database] connection`) and the image directory
 (`store.image_dir_for`) on its own filesystem: the same machine in the all-in-one,
 a shared mount otherwise. Work directories live under the image directory, so a
-big snapshot never lands on a small /tmp.
+big snapshot never lands on a small /tmp and is moved into place, not copied.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tessera.compute.virt.driver import SnapshotImage
 from tessera.db.api import server_queries as sq
 from tessera.db.engine import get_engine, session_scope
 from tessera.image import service as svc
-from tessera.image.store import CHUNK, FileStore, image_dir_for
+from tessera.image.store import FileStore, image_dir_for
 
 WORK = ".snapshots"  # FileStore refuses image ids starting with a dot
 
@@ -55,7 +55,7 @@ class StoreSink:
                 raise ImageGone("image %s is %s, not queued" % (image_id, image.status))
             svc.update_image(s, image_id, status="saving",
                              disk_format=snapshot.disk_format, container_format="bare")
-        stored = self.store.put(image_id, _chunks(snapshot.path))
+        stored = self.store.adopt(image_id, snapshot.path)
         with self._db() as s:
             try:
                 svc.update_image(s, image_id, status="active", size=stored.size,
@@ -99,8 +99,3 @@ class StoreSink:
                     return
             sq.finish_action(s, action.id or 0, "Error", host, message)
 
-
-def _chunks(path: Path) -> Iterator[bytes]:
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            yield chunk
