@@ -151,7 +151,9 @@ def attach(server_id: str, body: AttachBody, context: Context, version: RequestV
                                    multiattach=vol.multiattach, volume_size=vol.size)
         ComputeAPI(cloud.router.transport(cell)).attach_volume(
             context, inst.host or "", inst.uuid, att.id)
-    except Exception:
+    except Exception:  # nothing reached the host: undo the mapping and reservation
+        with cloud.router.cell_db(cell) as s:
+            bdm_q.delete_bdm(s, att.id)
         with cloud.router.api() as s:
             vsvc.delete_attachment(s, att.id)
         raise
