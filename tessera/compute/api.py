@@ -169,9 +169,10 @@ class CloudAPI:
         try:
             vifs = self.get(instance_uuid).vifs
         except InstanceNotFound:
-            vifs = []
-        with self.router.api() as s:
-            ports.release(s, instance_uuid, vifs)
+            return
+        if vifs:
+            with self.router.api() as s:
+                ports.release(s, instance_uuid, vifs)
 
     # -- moves -----------------------------------------------------------------------
 

@@ -96,8 +96,10 @@ class ConductorManager:
             except db_errors.BuildRequestNotFound:
                 LOG.info("instance %s was deleted before it was scheduled", uuid)
                 return
-        with self.router.api() as s:  # the ports go to the chosen host
-            vifs = ports.bind(s, build.instance.vifs, selection.service_host)
+        vifs = build.instance.vifs
+        if vifs:
+            with self.router.api() as s:  # the ports go to the chosen host
+                vifs = ports.bind(s, vifs, selection.service_host)
         instance = build.instance.model_copy(update={
             "availability_zone": selection.availability_zone or build.instance.availability_zone,
             "task_state": TaskState.SCHEDULING, "vifs": vifs})
