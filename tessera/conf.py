@@ -21,6 +21,7 @@ from oslo_config import cfg
 from oslo_utils import netutils
 
 from tessera import __version__
+from tessera.network.conf import network_opts
 
 PROJECT = "tessera"
 
@@ -314,6 +315,7 @@ _GROUPS: list[tuple[str | None, list[cfg.Opt]]] = [
     ("compute", _compute_opts),
     ("rpc", _rpc_opts),
     ("libvirt", _libvirt_opts),
+    ("network", network_opts),
 ]
 
 _MESSAGING_DEFAULTS = {"transport_url": "fake://", "control_exchange": PROJECT}

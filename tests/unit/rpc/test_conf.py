@@ -91,7 +91,8 @@ def test_invalid_choice_is_refused(tmp_path: Path) -> None:
 
 def test_list_opts_covers_every_group() -> None:
     groups = {group: {opt.name for opt in opts} for group, opts in conf.list_opts()}
-    assert set(groups) == {None, "database", "api_database", "scheduler", "compute", "rpc", "libvirt"}
+    assert set(groups) == {None, "database", "api_database", "scheduler", "compute", "rpc", "libvirt",
+                           "network"}
     assert {"host", "state_path", "my_ip"} <= groups[None]
     assert "build_timeout" in groups["compute"]
     assert all(opt.help for _, opts in conf.list_opts() for opt in opts)
