@@ -147,8 +147,7 @@ def allocate(session: Session, project_id: str | None, instance_uuid: str,
     vifs: list[InstanceVif] = []
     for item in requests:
         if item.port_id:
-            port = port_q.update_port(session, item.port_id, device_id=instance_uuid,
-                                      device_owner=DEVICE_OWNER)
+            port = port_q.claim_port(session, item.port_id, instance_uuid, DEVICE_OWNER)
             preserve = True
         else:
             default = [groups.ensure_default(session, project_id).id] if project_id else []

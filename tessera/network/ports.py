@@ -11,7 +11,7 @@ import uuid as uuidlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -264,6 +264,20 @@ def _replace_ips(session: Session, row: PortRow, network: NetworkRow,
     kept = {a.ip_address for a in current if a.ip_address in keep}
     _allocate(session, row, network, [item for item in requested
                                       if str(item.get("ip_address")) not in kept])
+
+
+def claim_port(session: Session, port_id: str, device_id: str, device_owner: str) -> Port:
+    """Give a free port (no `device_id`) to a device, atomically: of two concurrent
+    claims one wins, the other gets `InUse`."""
+    done = session.execute(update(PortRow)
+                           .where(PortRow.uuid == port_id, PortRow.device_id == "")
+                           .values(device_id=device_id, device_owner=device_owner,
+                                   updated_at=utcnow()))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        port_row(session, port_id)  # PortNotFound if it is gone
+        raise errors.InUse("Port %s is still in use." % port_id)
+    session.expire_all()
+    return get_port(session, port_id)
 
 
 def delete_port(session: Session, port_id: str) -> None:

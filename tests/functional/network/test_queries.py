@@ -101,3 +101,25 @@ def test_a_servers_ports_from_allocation_to_release(api_url: str) -> None:
         (left,) = port_q.list_ports(s)
         assert (left.id, left.device_id, left.host_id, left.vif_type) == \
             (mine.id, "", "", "unbound")
+
+
+def test_concurrent_claims_of_one_port_have_one_winner(api_url: str) -> None:
+    net_id, _ = _network(api_url)
+    with session_scope(get_engine(api_url)) as s:
+        port = port_q.create_port(s, net_id, "p1")
+
+    def claim(n: int) -> str:
+        try:
+            with session_scope(get_engine(api_url)) as s:
+                port_q.claim_port(s, port.id, "vm-%d" % n, "compute:nova")
+            return "vm-%d" % n
+        except errors.InUse:
+            return ""
+
+    with ThreadPoolExecutor(4) as pool:
+        winners = [w for w in pool.map(claim, range(6)) if w]
+    assert len(winners) == 1
+    with session_scope(get_engine(api_url)) as s:
+        assert port_q.get_port(s, port.id).device_id == winners[0]
+        with pytest.raises(errors.PortNotFound):
+            port_q.claim_port(s, "no-such-port", "vm", "compute:nova")
