@@ -84,6 +84,7 @@ class ServerView:
     version: APIVersion
     context: Any
     host_states: dict[str, str] = field(default_factory=dict)
+    volumes: dict[str, list[str]] = field(default_factory=dict)  # server -> volume ids
 
     def summary(self, inst: Instance) -> dict[str, Any]:
         return {"id": inst.uuid, "name": inst.display_name,
@@ -110,7 +111,9 @@ class ServerView:
             "OS-EXT-STS:power_state": int(inst.power_state or PowerState.NOSTATE),
             "OS-SRV-USG:launched_at": _usg(inst.launched_at),
             "OS-SRV-USG:terminated_at": _usg(inst.terminated_at),
-            "os-extended-volumes:volumes_attached": [],
+            "os-extended-volumes:volumes_attached": [
+                {"id": vol, **({"delete_on_termination": False} if v >= (2, 3) else {})}
+                for vol in self.volumes.get(inst.uuid, [])],
         }
         if status in _PROGRESS:
             body["progress"] = 100 if status == "ACTIVE" else 0

@@ -27,6 +27,7 @@ from tessera.api.compute.server_schemas import (CreateBody, ServerCreate, Update
                                                  check_versioned_fields)
 from tessera.api.compute.server_tags import check_tags
 from tessera.api.compute.server_views import ServerView, server_status
+from tessera.api.compute.volume_attachments import attached_volumes
 from tessera import cells
 from tessera.cells import UnknownServer
 from tessera.compute.api import CloudAPI
@@ -237,6 +238,7 @@ def detail(request: Request, context: Context, version: RequestVersion,
     servers, more = server_listing.visible(cloud, request, context, True, version)
     view = _view(cloud, request, version, context)
     live = [i for i in servers if isinstance(i, Instance)]
+    view.volumes = attached_volumes(cloud, [i.uuid for i in live])
     with cloud.router.api() as session:
         extras = sq.get_extras(session, [i.uuid for i in live])
     body: dict[str, Any] = {"servers": [
@@ -290,6 +292,7 @@ def show(server_id: str, request: Request, context: Context, version: RequestVer
     with cloud.router.api() as session:
         extra = sq.get_extra(session, inst.uuid)
     view = _view(cloud, request, version, context)
+    view.volumes = attached_volumes(cloud, [inst.uuid])
     return {"server": view.detail(inst, extra, _fault_if_error(cloud, inst))}
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from tessera.api import Context, RequestVersion, errors
 from tessera.api.compute._common import Cloud
@@ -57,6 +58,21 @@ def _bdms(cloud: CloudAPI, inst: Instance) -> list[BlockDevice]:
         return []
     with cloud.router.cell_db(cell, readonly=True) as s:
         return bdm_q.list_bdms(s, inst.uuid)
+
+
+def attached_volumes(cloud: CloudAPI, instance_uuids: list[str]) -> dict[str, list[str]]:
+    """The volume ids of each server (`os-extended-volumes:volumes_attached`): one
+    query per compute cell; a cell that does not answer shows none."""
+    out: dict[str, list[str]] = {}
+    if not instance_uuids:
+        return out
+    for cell in cloud.router.compute_cells():
+        try:
+            with cloud.router.cell_db(cell, readonly=True) as s:
+                out.update(bdm_q.volume_ids_of(s, instance_uuids))
+        except SQLAlchemyError:
+            continue
+    return out
 
 
 def _view(inst: Instance, bdm: BlockDevice) -> dict[str, Any]:

@@ -55,6 +55,20 @@ def list_bdms(session: Session, instance_uuid: str) -> list[BlockDevice]:
     return [_to_bdm(r) for r in rows]
 
 
+def volume_ids_of(session: Session, instance_uuids: list[str]) -> dict[str, list[str]]:
+    """The volumes of each of these instances (only those with any), in attach order."""
+    out: dict[str, list[str]] = {}
+    if not instance_uuids:
+        return out
+    rows = session.execute(select(BlockDeviceMappingRow.instance_uuid,
+                                  BlockDeviceMappingRow.volume_id).where(
+        BlockDeviceMappingRow.instance_uuid.in_(instance_uuids)).order_by(
+        BlockDeviceMappingRow.created_at, BlockDeviceMappingRow.id))
+    for instance_uuid, volume_id in rows:
+        out.setdefault(instance_uuid, []).append(volume_id)
+    return out
+
+
 def _row_by_attachment(session: Session, attachment_id: str) -> BlockDeviceMappingRow:
     row = session.scalars(select(BlockDeviceMappingRow).where(
         BlockDeviceMappingRow.attachment_id == attachment_id)).first()

@@ -159,6 +159,16 @@ def test_multiattach_volume_on_two_servers_detach_one(client: TestClient,
         "/v2.1/servers/%s/os-volume_attachments" % vm1,
         headers=ALICE).json()["volumeAttachments"] == [], "the detach on vm1's host")
     assert fake_driver(cloud, vm2).volumes_of(vm2) == {ids[vm2]: vol}
+
+    def attached(vm: str, version: str = "2.1") -> list[dict]:
+        r = client.get("/v2.1/servers/" + vm, headers={
+            **ALICE, "X-OpenStack-Nova-API-Version": version})
+        return r.json()["server"]["os-extended-volumes:volumes_attached"]
+    assert attached(vm1) == [] and attached(vm2) == [{"id": vol}]
+    assert attached(vm2, "2.3") == [{"id": vol, "delete_on_termination": False}]
+    listed = {s["id"]: s["os-extended-volumes:volumes_attached"] for s in client.get(
+        "/v2.1/servers/detail", headers=ALICE).json()["servers"]}
+    assert listed[vm2] == [{"id": vol}] and listed[vm1] == []
     listed = client.get("/v2.1/servers/%s/os-volume_attachments" % vm2,
                         headers=ALICE).json()["volumeAttachments"]
     assert [a["volumeId"] for a in listed] == [vol]
