@@ -9,7 +9,10 @@ and failures can be injected, per operation, for tests:
 - an instance whose metadata has `fake_fail_spawn` set to this host's name, or to
   `*`, fails to build here every time (a way to inject failures through the API);
 - an instance whose metadata has `fake_fail_quiesce` set has a guest agent that
-  never answers a freeze.
+  never answers a freeze;
+- `inject_failure("attach_volume")`, or `fake_fail_attach` in the metadata set to
+  this host's name or `*`, fails volume attaches (`volumes_of` shows what a guest
+  holds).
 
 A snapshot writes a small raw file that says what it is (a fake guest has no disk):
 the guest, its image, when, and whether it was quiesced. A freeze needs a running
