@@ -179,3 +179,19 @@ def test_ips_api_lists_addresses_by_network(client: TestClient, nets: dict) -> N
     assert client.get("/v2.1/servers/%s/ips" % vm,
                       headers={"X-Auth-Token": "eve:p4"}).status_code == 404
     client.delete("/v2.1/servers/" + vm, headers=ADMIN)
+
+
+def test_each_of_several_servers_gets_its_own_port(client: TestClient, nets: dict) -> None:
+    r = client.post("/v2.1/servers", headers={**ADMIN, **V}, json={"server": {
+        "name": "many", "imageRef": CIRROS, "flavorRef": "plain.1", "min_count": 2,
+        "max_count": 2, "networks": [{"uuid": nets["routed"]["id"]}]}})
+    assert r.status_code == 202, r.text
+    r = client.get("/v2.1/servers/detail", headers={**ADMIN, **V}, params={"name": "^many-"})
+    servers = [settle(client, s["id"]) for s in r.json()["servers"]]
+    assert len(servers) == 2
+    addrs = [s["addresses"]["routed"][0]["addr"] for s in servers]
+    assert len(set(addrs)) == 2
+    for server in servers:
+        (port,) = ports_of(client, server["id"])
+        assert port["fixed_ips"][0]["ip_address"] in addrs
+        client.delete("/v2.1/servers/" + server["id"], headers=ADMIN)
