@@ -7,9 +7,11 @@ PID, with the host prepared the way /work/shared/reference/libvirt.md measured:
   starts (libvirtd only offers huge pages from mounts it sees at start-up);
 - virtlogd, then libvirtd, each with its own pid file under a runtime dir of ours.
 
-Everything changed is put back by `stop()`: the daemons are stopped by their PIDs,
-`nr_hugepages` restored, hugetlbfs unmounted if we mounted it, /dev/kvm's mode and
-group restored. A libvirtd that was already running is used as it is and left alone.
+Everything else is put back by `stop()`: the daemons are stopped by their PIDs,
+`nr_hugepages` restored, hugetlbfs unmounted if we mounted it. /dev/kvm keeps group kvm
+and mode 0660 (what udev gives it elsewhere): libvirt caches its QEMU probe against
+/dev/kvm's ctime, so changing it back would cost a slow re-probe on every run. A
+libvirtd that was already running is used as it is and left alone.
 
 One test process at a time may hold the daemon: `LOCK` is an flock taken for as long as
 the daemon is used (pytest-xdist puts every real-libvirt test in one worker with
@@ -89,7 +91,6 @@ class LibvirtDaemon:
     _lock: TextIO | None = None
     _nr_before: int | None = None
     _mounted_here: bool = False
-    _kvm_before: tuple[int, int] | None = None
 
     def start(self, hugepages: int = 0, lock_timeout: float = 900.0) -> None:
         missing = [b for b in BINARIES if _which(b) is None]
@@ -119,22 +120,23 @@ class LibvirtDaemon:
 
     def _take_lock(self, timeout: float) -> None:
         LOCK.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = LOCK.open("w")
+        self._lock = LOCK.open("a+")
         deadline = time.monotonic() + timeout
         while True:
             try:
                 fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._lock.truncate(0)
+                self._lock.write("%d\n" % os.getpid())
+                self._lock.flush()
                 return
             except BlockingIOError:
                 if time.monotonic() > deadline:
+                    holder = LOCK.read_text().strip() or "?"
                     self._lock.close()
                     self._lock = None
-                    raise Unavailable("another test process holds %s for %.0f s" %
-                                      (LOCK, timeout)) from None
+                    raise Unavailable("test process %s has held %s for over %.0f s"
+                                      % (holder, LOCK, timeout)) from None
                 time.sleep(1)
-
-    def _ours(self, name: str) -> int | None:
-        return _read_pid(RUN_DIR / ("%s.pid" % name))
 
     def _prepare_kvm(self) -> None:
         if not KVM.exists():
@@ -146,7 +148,6 @@ class LibvirtDaemon:
         except KeyError:
             return
         if st.st_gid != kvm_gid or not st.st_mode & stat.S_IRGRP:
-            self._kvm_before = (st.st_gid, stat.S_IMODE(st.st_mode))
             os.chown(KVM, -1, kvm_gid)
             os.chmod(KVM, 0o660)
 
@@ -207,8 +208,8 @@ class LibvirtDaemon:
         import libvirt
         return libvirt.open(self.uri)
 
-    def remove_domains(self, prefix: str) -> None:
-        """Destroy and undefine the domains whose name starts with `prefix`."""
+    def remove_domains(self, uuids: set[str]) -> None:
+        """Destroy and undefine the domains of `uuids` that are still there."""
         import libvirt
         try:
             conn = libvirt.open(self.uri)
@@ -216,7 +217,7 @@ class LibvirtDaemon:
             return
         try:
             for dom in conn.listAllDomains(0):
-                if dom.name().startswith(prefix):
+                if dom.UUIDString() in uuids:
                     if dom.isActive():
                         dom.destroy()
                     dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
@@ -234,11 +235,6 @@ class LibvirtDaemon:
         if self._nr_before is not None:
             NR_HUGEPAGES.write_text(str(self._nr_before))
             self._nr_before = None
-        if self._kvm_before is not None:
-            gid, mode = self._kvm_before
-            os.chown(KVM, -1, gid)
-            os.chmod(KVM, mode)
-            self._kvm_before = None
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()

@@ -113,11 +113,12 @@ def _real_libvirt() -> Iterator[RealLibvirt | str]:
         return
     work = Path(tempfile.mkdtemp(prefix="tessera-libvirt-"))
     work.chmod(0o755)   # QEMU runs as libvirt-qemu and must reach the disks
+    real = RealLibvirt(daemon=daemon, kernel=GUEST_DIR / "vmlinuz",
+                       initrd=GUEST_DIR / "initrd.img", work=work)
     try:
-        yield RealLibvirt(daemon=daemon, kernel=GUEST_DIR / "vmlinuz",
-                          initrd=GUEST_DIR / "initrd.img", work=work)
+        yield real
     finally:
-        daemon.remove_domains("instance-")
+        daemon.remove_domains(set(real.devices))   # any guest a failed test left
         daemon.stop()
         shutil.rmtree(work, ignore_errors=True)
 
