@@ -151,6 +151,14 @@ def test_quiesced_snapshot_freezes_and_thaws_the_guest_filesystem(
         text=True).stdout
     assert driver.power_state(inst) is PowerState.RUNNING
 
+    # A stopped guest's disk is copied as it is (nothing to freeze).
+    driver.power_off(inst)
+    cold = driver.snapshot(inst, tmp_path, quiesce=Quiesce.REQUIRE)
+    assert not cold.quiesced and cold.path != image.path
+    info = subprocess.run(["qemu-img", "info", "--output=json", str(cold.path)],
+                          check=True, capture_output=True, text=True).stdout
+    assert '"format": "qcow2"' in info and '"virtual-size": %d' % (64 << 20) in info
+
 
 def test_required_quiesce_without_a_working_agent_fails_and_the_guest_runs_on(
         real: RealLibvirt, driver: LibvirtDriver, tmp_path: Path) -> None:
