@@ -184,12 +184,13 @@ def detach(server_id: str, volume_id: str, context: Context, cloud: Cloud) -> Re
     bdm = next((b for b in _bdms(cloud, inst) if b.volume_id == volume_id), None)
     if bdm is None or bdm.attachment_id is None:
         raise _not_attached(server_id, volume_id)
-    if bdm.status is not BlockDeviceStatus.ATTACHED:
-        raise errors.BadRequest("Invalid volume: Unable to detach volume %s from server "
-                                "%s: it is %s." % (volume_id, inst.uuid, bdm.status.value))
     cell = cloud.router.cell_of_instance(inst.uuid)
     with cloud.router.cell_db(cell) as s:
-        bdm_q.update_bdm(s, bdm.attachment_id, status=BlockDeviceStatus.DETACHING)
+        moved = bdm_q.swap_status(s, bdm.attachment_id, BlockDeviceStatus.ATTACHED,
+                                  BlockDeviceStatus.DETACHING)
+    if not moved:
+        raise errors.BadRequest("Invalid volume: Unable to detach volume %s from server "
+                                "%s: it is %s." % (volume_id, inst.uuid, bdm.status.value))
     with cloud.router.api() as s:
         vsvc.begin_detaching(s, bdm.attachment_id)
     ComputeAPI(cloud.router.transport(cell)).detach_volume(

@@ -7,7 +7,7 @@ import json
 import uuid as uuidlib
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tessera.db import errors
@@ -97,6 +97,19 @@ def update_bdm(session: Session, attachment_id: str, **fields: Any) -> BlockDevi
     row.updated_at = utcnow()
     session.flush()
     return _to_bdm(row)
+
+
+def swap_status(session: Session, attachment_id: str, expected: BlockDeviceStatus,
+                status: BlockDeviceStatus) -> bool:
+    """Move the mapping from `expected` to `status` in one UPDATE (two detaches of
+    one volume cannot both start); whether it moved."""
+    result = session.execute(update(BlockDeviceMappingRow).where(
+        BlockDeviceMappingRow.attachment_id == attachment_id,
+        BlockDeviceMappingRow.status == expected.value).values(
+        status=status.value, updated_at=utcnow()).execution_options(
+        synchronize_session=False))
+    session.expire_all()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def delete_bdm(session: Session, attachment_id: str) -> bool:

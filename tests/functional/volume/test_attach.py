@@ -189,7 +189,8 @@ def test_multiattach_needs_2_60(client: TestClient, multi_type: str) -> None:
     assert show_volume(client, vol)["status"] == "available"
 
 
-def test_in_use_volume_that_is_not_multiattach_is_refused(client: TestClient) -> None:
+def test_in_use_volume_that_is_not_multiattach_is_refused(client: TestClient,
+                                                         cloud: AllInOne) -> None:
     vm1, vm2 = boot(client, "s1"), boot(client, "s2")
     vol = volume(client, "single")
     assert attach(client, vm1, vol).status_code == 200
@@ -204,6 +205,16 @@ def test_in_use_volume_that_is_not_multiattach_is_refused(client: TestClient) ->
     r = client.delete("/volume/v3/volumes/" + vol, headers={**ALICE, **VOL})
     assert r.status_code == 400   # attached volumes are not deleted
     assert show_volume(client, vol)["status"] == "in-use"
+    driver = fake_driver(cloud, vm1)
+    driver.delay = 0.5            # a slow host: the second detach finds it detaching
+    try:
+        path = "/v2.1/servers/%s/os-volume_attachments/%s" % (vm1, vol)
+        assert client.delete(path, headers=ALICE).status_code == 202
+        again = client.delete(path, headers=ALICE)
+        assert again.status_code == 400 and "detaching" in again.text
+        wait_volume(client, vol, "available", set())
+    finally:
+        driver.delay = 0
 
 
 def test_failing_driver_attach_leaves_no_attachment(client: TestClient,

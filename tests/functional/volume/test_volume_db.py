@@ -124,6 +124,10 @@ def test_block_device_mappings(cell_url: str) -> None:  # noqa: F811
     with session_scope(engine) as s:
         inst_q.save_instance(s, loaded.model_copy(update={"block_devices": []}))
         assert len(bdm_q.list_bdms(s, inst.uuid)) == 2
+        assert bdm_q.swap_status(s, "att-1", BlockDeviceStatus.ATTACHED,
+                                 BlockDeviceStatus.DETACHING)
+        assert not bdm_q.swap_status(s, "att-1", BlockDeviceStatus.ATTACHED,
+                                     BlockDeviceStatus.DETACHING)
         assert bdm_q.delete_bdm(s, "att-1") and not bdm_q.delete_bdm(s, "att-1")
         assert [b.volume_id for b in bdm_q.list_bdms(s, inst.uuid)] == ["vol-2"]
         with pytest.raises(bdm_q.BlockDeviceNotFound):
