@@ -97,3 +97,18 @@ def delete_security_group(group_id: str, request: Request, context: Context) -> 
                                       "security group.")
         groups.delete(session, group_id)
     return Response(status_code=204)
+
+
+# Tessera does not filter guest traffic: groups have no rules, and none can be added.
+RULES_UNSUPPORTED = ("Security group rules are not supported: Tessera's networks do not "
+                     "filter traffic.")
+
+
+@router.get("/security-group-rules", summary="List security group rules (none)")
+def list_security_group_rules(context: Context) -> dict[str, Any]:
+    return {"security_group_rules": []}
+
+
+@router.post("/security-group-rules", summary="Create a security group rule (400)")
+def create_security_group_rule(context: Context) -> Response:
+    raise api_errors.BadRequest(RULES_UNSUPPORTED)

@@ -66,3 +66,11 @@ def test_bad_bodies_are_400(client: TestClient) -> None:
     r = client.post(NET + "/security-groups",
                     json={"security_group": {"name": "x", "colour": "red"}}, headers=ALICE)
     assert r.status_code == 400 and "colour" in r.text
+
+
+def test_groups_have_no_rules_and_rules_cannot_be_added(client: TestClient) -> None:
+    r = client.get(NET + "/security-group-rules", headers=ALICE)
+    assert r.status_code == 200 and r.json() == {"security_group_rules": []}
+    r = client.post(NET + "/security-group-rules", headers=ALICE, json={
+        "security_group_rule": {"direction": "ingress", "security_group_id": "x"}})
+    assert r.status_code == 400 and "do not filter traffic" in r.text
