@@ -2,8 +2,9 @@
 `openstack` CLI, the SDK and the compute service use) over volumes kept in the API
 database and sparse files under the data dir.
 
-- `service`: volume types, volumes and attachments in the API database, and the
-  status rules (a volume that is not multi-attach is reserved for one server only).
+- `service`: volumes and attachments in the API database, and the status rules (a
+  volume that is not multi-attach is reserved for one server only); `types`: volume
+  types and their extra specs; `errors`: what the service refuses.
 - `store.FileStore`: one sparse file per volume.
 - `client.VolumeClient`: what a compute service calls to connect and release
   attachments.

@@ -23,6 +23,7 @@ from tessera.api.auth import Context
 from tessera.api.versions import base_url
 from tessera.context import RequestContext
 from tessera.volume import service as svc
+from tessera.volume import types as vtypes
 from tessera.volume import views
 from tessera.volume.microversion import (MAX_VERSION, MIN_VERSION, VolumeVersion,
                                          at_least)
@@ -138,7 +139,7 @@ def version_v3(request: Request) -> dict[str, Any]:
 @v3.get("/types", summary="List volume types")
 def list_types(request: Request, context: Context, version: VolumeVersion) -> dict:
     with _db(request, readonly=True) as s:
-        types = svc.list_types(s, include_private=bool(context.is_admin))
+        types = vtypes.list_types(s, include_private=bool(context.is_admin))
     return {"volume_types": [views.volume_type(t) for t in types]}
 
 
@@ -150,7 +151,7 @@ async def create_type(request: Request, context: Context, version: VolumeVersion
     if not isinstance(public, bool):
         public = str(public).lower() in ("true", "1", "yes")
     with _db(request) as s:
-        vt = svc.create_type(s, body.get("name"), body.get("description"), public,
+        vt = vtypes.create_type(s, body.get("name"), body.get("description"), public,
                              body.get("extra_specs") or {})
     return {"volume_type": views.volume_type(vt)}
 
@@ -159,7 +160,7 @@ async def create_type(request: Request, context: Context, version: VolumeVersion
 def show_type(type_id: str, request: Request, context: Context,
               version: VolumeVersion) -> dict:
     with _db(request, readonly=True) as s:
-        vt = svc.get_type(s, svc.DEFAULT_TYPE_ID if type_id == "default" else type_id)
+        vt = vtypes.get_type(s, vtypes.DEFAULT_TYPE_ID if type_id == "default" else type_id)
     if vt.id != type_id and type_id != "default":
         raise errors.NotFound("Volume type %s could not be found." % type_id)
     return {"volume_type": views.volume_type(vt)}
@@ -172,7 +173,7 @@ async def update_type(type_id: str, request: Request, context: Context,
     body = await _body(request, "volume_type")
     public = body.get("is_public", body.get("os-volume-type-access:is_public"))
     with _db(request) as s:
-        vt = svc.update_type(s, svc.get_type(s, type_id).id, name=body.get("name"),
+        vt = vtypes.update_type(s, vtypes.get_type(s, type_id).id, name=body.get("name"),
                              description=body.get("description"), is_public=public)
     return {"volume_type": views.volume_type(vt)}
 
@@ -182,7 +183,7 @@ def delete_type(type_id: str, request: Request, context: Context,
                 version: VolumeVersion) -> Response:
     _admin_only(context, "volume_extension:types_manage")
     with _db(request) as s:
-        svc.delete_type(s, svc.get_type(s, type_id).id)
+        vtypes.delete_type(s, vtypes.get_type(s, type_id).id)
     return _accepted(version)
 
 
@@ -190,7 +191,7 @@ def delete_type(type_id: str, request: Request, context: Context,
 def list_specs(type_id: str, request: Request, context: Context,
                version: VolumeVersion) -> dict:
     with _db(request, readonly=True) as s:
-        return {"extra_specs": svc.get_type(s, type_id).extra_specs}
+        return {"extra_specs": vtypes.get_type(s, type_id).extra_specs}
 
 
 @v3.post("/types/{type_id}/extra_specs", summary="Set extra specs (admin)")
@@ -199,7 +200,7 @@ async def set_specs(type_id: str, request: Request, context: Context,
     _admin_only(context, "volume_extension:types_extra_specs:create")
     specs = await _body(request, "extra_specs")
     with _db(request) as s:
-        vt = svc.set_extra_specs(s, type_id, specs)
+        vt = vtypes.set_extra_specs(s, type_id, specs)
     return {"extra_specs": {k: vt.extra_specs[k] for k in specs}}
 
 
@@ -207,7 +208,7 @@ async def set_specs(type_id: str, request: Request, context: Context,
 def show_spec(type_id: str, key: str, request: Request, context: Context,
               version: VolumeVersion) -> dict:
     with _db(request, readonly=True) as s:
-        specs = svc.get_type(s, type_id).extra_specs
+        specs = vtypes.get_type(s, type_id).extra_specs
     if key not in specs:
         raise errors.NotFound("Volume Type %s has no extra specs with key %s."
                               % (type_id, key))
@@ -225,7 +226,7 @@ async def put_spec(type_id: str, key: str, request: Request, context: Context,
     if not isinstance(body, dict) or list(body) != [key]:
         raise errors.BadRequest("Request body and URI mismatch")
     with _db(request) as s:
-        vt = svc.set_extra_specs(s, type_id, body)
+        vt = vtypes.set_extra_specs(s, type_id, body)
     return {key: vt.extra_specs[key]}
 
 
@@ -235,7 +236,7 @@ def delete_spec(type_id: str, key: str, request: Request, context: Context,
                 version: VolumeVersion) -> Response:
     _admin_only(context, "volume_extension:types_extra_specs:delete")
     with _db(request) as s:
-        svc.unset_extra_spec(s, type_id, key)
+        vtypes.unset_extra_spec(s, type_id, key)
     return _accepted(version)
 
 

@@ -1,5 +1,5 @@
-"""The block storage service's state, in the API database: volume types, volumes and
-their attachments, and the rules of the volume status.
+"""The block storage service's state, in the API database: volumes and their
+attachments, and the rules of the volume status (volume types: `types`).
 
 A volume's status is derived from its attachments whenever one changes (`_settle`),
 so it never disagrees with them:
@@ -17,20 +17,19 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from tessera.db._util import add_row, utcnow
+from tessera.db._util import utcnow
 from tessera.db.api.volume_models import VolumeAttachmentRow, VolumeRow, VolumeTypeRow
-from tessera.db.errors import DuplicateEntry
+from tessera.volume.errors import (Conflict, InvalidInput, InvalidVolume,  # noqa: F401
+                                   NotFound, VolumeServiceError)
+from tessera.volume.types import default_type, get_type
 
-DEFAULT_TYPE_ID = "2f4b4c5e-7d1a-4e0b-9a3c-000000000001"
-DEFAULT_TYPE_NAME = "__DEFAULT__"
-MULTIATTACH_KEY = "multiattach"
 MAX_SIZE_GB = 16384
 
 # Statuses a new attachment may start from.
@@ -39,39 +38,6 @@ RESERVABLE_MULTIATTACH = ("available", "reserved", "attaching", "in-use")
 DELETABLE = ("available", "error", "error_deleting")
 
 RESERVED, ATTACHING, ATTACHED, DETACHING = "reserved", "attaching", "attached", "detaching"
-
-
-class VolumeServiceError(Exception):
-    """Base of what the service refuses; the message is the user's."""
-
-
-class NotFound(VolumeServiceError, LookupError):
-    pass
-
-
-class InvalidInput(VolumeServiceError, ValueError):
-    """Bad request data (400)."""
-
-
-class InvalidVolume(VolumeServiceError):
-    """The volume is not in a state that allows this (400, as Cinder answers)."""
-
-
-class Conflict(VolumeServiceError):
-    """A name that is taken (409)."""
-
-
-@dataclass(frozen=True)
-class VolumeType:
-    id: str
-    name: str
-    description: str | None = None
-    is_public: bool = True
-    extra_specs: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def multiattach(self) -> bool:
-        return is_true_spec(self.extra_specs.get(MULTIATTACH_KEY))
 
 
 @dataclass(frozen=True)
@@ -106,136 +72,6 @@ class Volume:
     attachments: tuple[Attachment, ...] = ()
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-
-def is_true_spec(value: str | None) -> bool:
-    """An extra spec that says yes: `<is> True`, `True`, `true` (Cinder's forms)."""
-    if value is None:
-        return False
-    text = value.strip()
-    if text.lower().startswith("<is>"):
-        text = text[4:].strip()
-    return text.lower() in ("true", "1", "yes")
-
-
-# -- volume types ----------------------------------------------------------------
-
-def _to_type(row: VolumeTypeRow) -> VolumeType:
-    return VolumeType(id=row.uuid, name=row.name, description=row.description,
-                      is_public=row.is_public, extra_specs=json.loads(row.extra_specs))
-
-
-def _type_row(session: Session, ref: str) -> VolumeTypeRow:
-    row = session.scalars(select(VolumeTypeRow).where(VolumeTypeRow.uuid == ref)).first()
-    if row is None:
-        row = session.scalars(select(VolumeTypeRow).where(VolumeTypeRow.name == ref)).first()
-    if row is None:
-        raise NotFound("Volume type with name %s could not be found." % ref)
-    return row
-
-
-def check_extra_specs(specs: Any) -> dict[str, str]:
-    if not isinstance(specs, dict):
-        raise InvalidInput("extra_specs must be an object")
-    out = {}
-    for key, value in specs.items():
-        if not isinstance(key, str) or not 0 < len(key) <= 255:
-            raise InvalidInput("Invalid extra spec key %r" % (key,))
-        if isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, (str, int, float)) or len(str(value)) > 255:
-            raise InvalidInput("Invalid extra spec value for %s" % key)
-        out[key] = str(value)
-    return out
-
-
-def create_type(session: Session, name: str, description: str | None = None,
-                is_public: bool = True, extra_specs: dict[str, str] | None = None
-                ) -> VolumeType:
-    if not isinstance(name, str) or not name.strip() or len(name) > 255:
-        raise InvalidInput("Volume type name can not be empty and must be at most 255 "
-                           "characters.")
-    specs = check_extra_specs(extra_specs or {})
-    now = utcnow()
-    row = VolumeTypeRow(uuid=str(uuidlib.uuid4()), name=name, description=description,
-                        is_public=is_public, extra_specs=json.dumps(specs),
-                        created_at=now, updated_at=now)
-    try:
-        add_row(session, row, lambda: DuplicateEntry("volume type %s" % name))
-    except DuplicateEntry:
-        raise Conflict("Volume Type %s already exists." % name) from None
-    return _to_type(row)
-
-
-def get_type(session: Session, ref: str) -> VolumeType:
-    """A type by id, else by name."""
-    return _to_type(_type_row(session, ref))
-
-
-def default_type(session: Session) -> VolumeType:
-    """Cinder's `__DEFAULT__` type (seeded by api005; made again if it went)."""
-    try:
-        return get_type(session, DEFAULT_TYPE_ID)
-    except NotFound:
-        now = utcnow()
-        row = VolumeTypeRow(uuid=DEFAULT_TYPE_ID, name=DEFAULT_TYPE_NAME,
-                            description="Default Volume Type", is_public=True,
-                            extra_specs="{}", created_at=now, updated_at=now)
-        try:
-            add_row(session, row, lambda: DuplicateEntry("volume type __DEFAULT__"))
-        except DuplicateEntry:   # made meanwhile by another request
-            pass
-        return get_type(session, DEFAULT_TYPE_ID)
-
-
-def list_types(session: Session, include_private: bool = True) -> list[VolumeType]:
-    query = select(VolumeTypeRow).order_by(VolumeTypeRow.name)
-    if not include_private:
-        query = query.where(VolumeTypeRow.is_public.is_(True))
-    return [_to_type(r) for r in session.scalars(query)]
-
-
-def update_type(session: Session, ref: str, **fields: Any) -> VolumeType:
-    row = _type_row(session, ref)
-    for key in ("name", "description", "is_public"):
-        if key in fields and fields[key] is not None:
-            setattr(row, key, fields[key])
-    row.updated_at = utcnow()
-    session.flush()
-    return _to_type(row)
-
-
-def set_extra_specs(session: Session, ref: str, specs: dict[str, Any]) -> VolumeType:
-    row = _type_row(session, ref)
-    merged = {**json.loads(row.extra_specs), **check_extra_specs(specs)}
-    row.extra_specs = json.dumps(merged)
-    row.updated_at = utcnow()
-    session.flush()
-    return _to_type(row)
-
-
-def unset_extra_spec(session: Session, ref: str, key: str) -> VolumeType:
-    row = _type_row(session, ref)
-    specs = json.loads(row.extra_specs)
-    if key not in specs:
-        raise NotFound("Volume Type %s has no extra specs with key %s." % (row.uuid, key))
-    del specs[key]
-    row.extra_specs = json.dumps(specs)
-    row.updated_at = utcnow()
-    session.flush()
-    return _to_type(row)
-
-
-def delete_type(session: Session, ref: str) -> None:
-    row = _type_row(session, ref)
-    if row.uuid == DEFAULT_TYPE_ID:
-        raise InvalidInput("Default volume type can not be deleted.")
-    used = session.scalars(select(VolumeRow.id).where(
-        VolumeRow.volume_type_id == row.uuid).limit(1)).first()
-    if used is not None:
-        raise InvalidInput("Target volume type is still in use.")
-    session.delete(row)
-    session.flush()
 
 
 # -- volumes -------------------------------------------------------------------------

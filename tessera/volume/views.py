@@ -8,6 +8,7 @@ from typing import Any
 
 from tessera.api.microversion import APIVersion
 from tessera.volume import service as svc
+from tessera.volume import types as vtypes
 
 BACKEND_HOST = "tessera@file#file"
 
@@ -70,7 +71,7 @@ def volume_detail(vol: svc.Volume, root: str, version: APIVersion,
     return out
 
 
-def volume_type(vt: svc.VolumeType) -> dict[str, Any]:
+def volume_type(vt: vtypes.VolumeType) -> dict[str, Any]:
     return {"id": vt.id, "name": vt.name, "description": vt.description,
             "is_public": vt.is_public, "os-volume-type-access:is_public": vt.is_public,
             "extra_specs": dict(vt.extra_specs), "qos_specs_id": None}

@@ -15,6 +15,7 @@ from tessera.db.cell import instances as inst_q
 from tessera.db.engine import get_engine, session_scope
 from tessera.objects import BlockDeviceStatus
 from tessera.volume import service as svc
+from tessera.volume import types as vtypes
 from tests.functional.db import samples
 from tests.functional.db.conftest import (api_url, backend, cell_url,  # noqa: F401
                                           db_server)
@@ -24,7 +25,7 @@ def _volume(url: str, multiattach: bool = False) -> str:
     with session_scope(get_engine(url)) as s:
         vtype = None
         if multiattach:
-            vtype = svc.create_type(s, "multi-%d" % threading.get_ident(),
+            vtype = vtypes.create_type(s, "multi-%d" % threading.get_ident(),
                                     extra_specs={"multiattach": "<is> True"}).id
         vol = svc.create_volume(s, project_id="p1", user_id="u", size=1, name="v",
                                 volume_type=vtype)
