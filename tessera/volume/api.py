@@ -345,7 +345,8 @@ def delete_volume(volume_id: str, request: Request, context: Context,
     return _accepted(version)
 
 
-@v3.post("/volumes/{volume_id}/action", status_code=202, summary="Act on a volume")
+@v3.post("/volumes/{volume_id}/action", status_code=202,
+         summary="os-extend (grow an available volume), os-reset_status (admin)")
 async def volume_action(volume_id: str, request: Request, context: Context,
                         version: VolumeVersion) -> Response:
     try:
@@ -355,6 +356,8 @@ async def volume_action(volume_id: str, request: Request, context: Context,
     if not isinstance(body, dict) or len(body) != 1:
         raise errors.BadRequest("There is no such action: %s" % (body,))
     (action, args), = body.items()
+    if action == "os-extend":
+        return _extend(request, context, volume_id, args, version)
     if action != "os-reset_status":
         raise errors.BadRequest("There is no such action: %s" % action)
     _admin_only(context, "volume_extension:volume_admin_actions:reset_status")
@@ -364,6 +367,25 @@ async def volume_action(volume_id: str, request: Request, context: Context,
     with _db(request) as s:
         _volume(s, context, volume_id)
         svc.set_status(s, volume_id, status)
+    return _accepted(version)
+
+
+def _extend(request: Request, context: RequestContext, volume_id: str, args: Any,
+            version: Any) -> Response:
+    """`os-extend {"new_size": N}`: an available volume grows to N GiB."""
+    if not isinstance(args, dict) or "new_size" not in args:
+        raise errors.BadRequest("Invalid input received: new_size is required")
+    with _db(request) as s:
+        _volume(s, context, volume_id)
+        size = svc.begin_extend(s, volume_id, args["new_size"])
+    try:
+        store(request).extend(volume_id, size)
+    except OSError:
+        with _db(request) as s:
+            svc.set_status(s, volume_id, "error_extending", ("extending",))
+        raise errors.APIError("Volume %s could not be extended." % volume_id) from None
+    with _db(request) as s:
+        svc.finish_extend(s, volume_id, size)
     return _accepted(version)
 
 

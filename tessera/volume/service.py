@@ -203,6 +203,29 @@ def set_status(session: Session, volume_id: str, status: str,
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def begin_extend(session: Session, volume_id: str, new_size: Any) -> int:
+    """Move an available volume to `extending` for a larger size (returned, in GiB)."""
+    vol = get_volume(session, volume_id)
+    gb = check_size(new_size)
+    if gb <= vol.size:
+        raise InvalidInput("Invalid input received: New size for extend must be greater "
+                           "than current size. (current: %d, extended: %d)."
+                           % (vol.size, gb))
+    if not set_status(session, volume_id, "extending", ("available",)):
+        raise InvalidVolume("Invalid volume: Volume %s status must be available to "
+                            "extend, but current status is: %s." % (volume_id, vol.status))
+    return gb
+
+
+def finish_extend(session: Session, volume_id: str, size: int) -> Volume:
+    row = _volume_row(session, volume_id)
+    row.size = size
+    row.status = "available"
+    row.updated_at = utcnow()
+    session.flush()
+    return _to_volume(session, row)
+
+
 def begin_delete(session: Session, volume_id: str) -> Volume:
     """Move the volume to `deleting` (refused while attached or in a transition)."""
     vol = get_volume(session, volume_id)

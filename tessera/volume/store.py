@@ -41,6 +41,11 @@ class FileStore:
             f.truncate(size_gb * GIB)
         return path
 
+    def extend(self, volume_id: str, size_gb: int) -> None:
+        """Grow the file to `size_gb` GiB (still sparse; the data stays)."""
+        with open(self.path(volume_id), "r+b") as f:
+            f.truncate(size_gb * GIB)
+
     def exists(self, volume_id: str) -> bool:
         return self.path(volume_id).is_file()
 

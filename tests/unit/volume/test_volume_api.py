@@ -223,6 +223,26 @@ def test_attachments_flow_and_status(client: TestClient) -> None:
     client.delete("/volume/v3/volumes/" + vol["id"], headers=ALICE)
 
 
+def test_extend_grows_an_available_volume(client: TestClient, cloud: AllInOne) -> None:
+    vol = create(client, name="grow")
+    path = "/volume/v3/volumes/%s/action" % vol["id"]
+    r = client.post(path, json={"os-extend": {"new_size": 1}}, headers=ALICE)
+    assert r.status_code == 400 and "greater than current size" in r.text
+    assert client.post(path, json={"os-extend": {"new_size": 3}},
+                       headers=ALICE).status_code == 202
+    shown = client.get("/volume/v3/volumes/" + vol["id"], headers=ALICE).json()["volume"]
+    assert (shown["size"], shown["status"]) == (3, "available")
+    data = Path(cloud.settings.api_db.split("///")[1]).parent / "volumes" / (
+        "volume-%s" % vol["id"])
+    assert data.stat().st_size == 3 * GIB
+    att = client.post("/volume/v3/attachments", json={"attachment": {
+        "volume_uuid": vol["id"], "instance_uuid": "i-9"}}, headers=ALICE).json()
+    r = client.post(path, json={"os-extend": {"new_size": 4}}, headers=ALICE)
+    assert r.status_code == 400 and "must be available to extend" in r.text
+    client.delete("/volume/v3/attachments/" + att["attachment"]["id"], headers=ALICE)
+    client.delete("/volume/v3/volumes/" + vol["id"], headers=ALICE)
+
+
 def test_reset_status_is_for_admins(client: TestClient) -> None:
     vol = create(client, name="stuck")
     body = {"os-reset_status": {"status": "error"}}
