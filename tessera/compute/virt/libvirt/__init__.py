@@ -6,8 +6,11 @@
   `xml` (one module per element family), then `to_xml()`;
 - `readback.check_placement`: the XML libvirt holds carries the placement, or
   `PlacementMismatch`;
+- `snapshot.take`: a guest's root disk into an image file, frozen and thawed through
+  the guest agent as the quiesce policy says;
 - `driver.LibvirtDriver`: the `ComputeDriver`; `config.driver_from_conf` builds one
-  from `[libvirt]` and `[compute]` options.
+  from `[libvirt]` and `[compute]` options (with `config.guest_devices`: direct
+  kernel boot and the serial console log).
 
 Nothing here imports libvirt-python until a driver is made.
 """
