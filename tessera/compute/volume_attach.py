@@ -90,6 +90,8 @@ class VolumeAttacher:
         if bdm is None:  # the server went (or the API gave up) meanwhile
             self.forget(attachment_id)
             return
+        if bdm.status is not BlockDeviceStatus.ATTACHING:
+            return  # a repeated message: this attach was done already
         try:
             if self.volumes is None:
                 raise VirtError("host %s has no block storage service configured"
@@ -117,6 +119,8 @@ class VolumeAttacher:
         if bdm is None:
             self.forget(attachment_id)
             return
+        if bdm.status is not BlockDeviceStatus.DETACHING:
+            return  # not asked for (or a repeated message)
         rest = [b for b in inst.block_devices if b.attachment_id != attachment_id]
         try:
             driver_op(self.driver, "detach_volume")(

@@ -159,6 +159,11 @@ def test_multiattach_volume_on_two_servers_detach_one(client: TestClient,
         "/v2.1/servers/%s/os-volume_attachments" % vm1,
         headers=ALICE).json()["volumeAttachments"] == [], "the detach on vm1's host")
     assert fake_driver(cloud, vm2).volumes_of(vm2) == {ids[vm2]: vol}
+    manager = cloud.computes()[cloud.api.get(vm2).host]
+    manager.attach_volume(None, vm2, ids[vm2])   # a repeated message changes nothing
+    manager.detach_volume(None, vm2, ids[vm2])   # nor does a detach nobody asked for
+    assert fake_driver(cloud, vm2).volumes_of(vm2) == {ids[vm2]: vol}
+    assert show_volume(client, vol)["status"] == "in-use"
 
     def attached(vm: str, version: str = "2.1") -> list[dict]:
         r = client.get("/v2.1/servers/" + vm, headers={
