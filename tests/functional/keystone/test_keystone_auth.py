@@ -161,3 +161,36 @@ def test_a_revoked_token_is_a_401(keystone_cloud):
     assert revoked.status_code == 204
     done = call(keystone_cloud, "GET", "/v2.1/flavors", token)
     assert done.status_code == 401
+
+
+def test_the_openstack_cli_finds_tessera_in_keystones_catalog(keystone_cloud, alice_server,
+                                                               tmp_path):
+    """The clouds.yaml `tessera up --auth keystone` prints, with alice's password: the
+    CLI authenticates at Keystone and reaches compute and image through the catalog."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from tessera.cmd.services import clouds_yaml
+
+    doc = yaml.safe_load(clouds_yaml(keystone_cloud.tessera_url,
+                                     keystone_cloud.keystone_url + "/v3"))
+    doc["clouds"]["tessera"]["auth"].update(
+        username="alice", password="secret-pw", project_name="project-a")
+    (tmp_path / "clouds.yaml").write_text(yaml.safe_dump(doc))
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml")}
+    openstack = str(Path(sys.executable).parent / "openstack")
+
+    def cli(*args: str) -> list[dict[str, Any]]:
+        done = subprocess.run([openstack, "--os-cloud", "tessera", *args, "-f", "json"],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert alice_server in {s["ID"] for s in cli("server", "list")}
+    assert CIRROS in {i["ID"] for i in cli("image", "list")}
+    assert "m1.small" in {f["Name"] for f in cli("flavor", "list")}
