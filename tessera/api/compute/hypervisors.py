@@ -12,6 +12,7 @@ is exactly Nova's, so `additionalProperties: false` schemas still pass.
 from __future__ import annotations
 
 import time
+import uuid as uuidlib
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -176,6 +177,17 @@ def servers(pattern: str, context: Context, version: RequestVersion, cloud: Clou
     return {"hypervisors": out}
 
 
+def _not_found(hypervisor_id: str, version: Any) -> errors.APIError:
+    """Nova's answer to an id that names no hypervisor: from 2.53 an id that is not
+    a UUID is a 400; otherwise (any id before 2.53) a 404."""
+    if version >= (2, 53):
+        try:
+            uuidlib.UUID(hypervisor_id)
+        except ValueError:
+            return errors.BadRequest("Invalid uuid %s" % hypervisor_id)
+    return errors.NotFound("Hypervisor with ID %s could not be found." % hypervisor_id)
+
+
 _STARTED = time.time()
 
 
@@ -201,10 +213,7 @@ def uptime(hypervisor_id: str, context: Context, version: RequestVersion, cloud:
         if ident == hypervisor_id:
             return {"hypervisor": {**_summary(record, svc, version),
                                    "uptime": uptime_line()}}
-    if version < (2, 53) and not hypervisor_id.isdigit():
-        raise errors.BadRequest("Invalid ID %s: an integer is expected before 2.53"
-                                % hypervisor_id)
-    raise errors.NotFound("Hypervisor with ID %s could not be found." % hypervisor_id)
+    raise _not_found(hypervisor_id, version)
 
 
 @router.get("/os-hypervisors/{hypervisor_id}", summary="Show a hypervisor (admin)")
@@ -218,7 +227,4 @@ def show(hypervisor_id: str, request: Request, context: Context, version: Reques
             if version >= (2, 53) and _flag(request, "with_servers"):
                 body["servers"] = _servers(cloud, record.node.host)
             return {"hypervisor": body}
-    if version < (2, 53) and not hypervisor_id.isdigit():
-        raise errors.BadRequest("Invalid ID %s: an integer is expected before 2.53"
-                                % hypervisor_id)
-    raise errors.NotFound("Hypervisor with ID %s could not be found." % hypervisor_id)
+    raise _not_found(hypervisor_id, version)

@@ -236,3 +236,16 @@ def test_specs_conflicting_with_the_flavor_are_stored_and_its_boot_refused(clien
     assert client.get(url, headers=ADMIN).json() == {
         "extra_specs": {"hw:cpu_policy": "shared"}}
     client.delete("/v2.1/flavors/one-cpu", headers=ADMIN)
+
+
+@pytest.mark.parametrize("version, ident, status", [
+    ("2.1", "f6a4ab1c-9c36-4f6e-a1c6-2f4b8f0a1e11", 404),
+    ("2.1", "999999", 404),
+    ("2.53", "f6a4ab1c-9c36-4f6e-a1c6-2f4b8f0a1e11", 404),
+    ("2.53", "1", 400),
+])
+def test_an_unknown_hypervisor(client, version, ident, status):
+    for suffix in ("", "/uptime"):
+        got = client.get("/v2.1/os-hypervisors/%s%s" % (ident, suffix),
+                         headers=v(version))
+        assert got.status_code == status, (suffix, got.text)
