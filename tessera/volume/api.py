@@ -11,11 +11,12 @@ SQLite API database). Managing volume types is for admins, as in Cinder.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from tessera.api import errors
@@ -25,8 +26,8 @@ from tessera.context import RequestContext
 from tessera.volume import service as svc
 from tessera.volume import types as vtypes
 from tessera.volume import views
-from tessera.volume.microversion import (MAX_VERSION, MIN_VERSION, VolumeVersion,
-                                         at_least)
+from tessera.volume.microversion import (HEADER, MAX_VERSION, MIN_VERSION,
+                                         VolumeVersion, at_least)
 from tessera.volume.store import FileStore, volume_dir
 
 PREFIX = "/volume"
@@ -35,8 +36,29 @@ MAX_LIMIT = 1000
 UNSUPPORTED_SOURCES = ("snapshot_id", "source_volid", "imageRef", "backup_id",
                        "consistencygroup_id", "group_id")
 
+
+
+class _EchoVersionRoute(APIRoute):
+    """Errors echo the negotiated version too (the version dependency sets it on
+    successful answers only)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except errors.APIError as exc:
+                version = getattr(request.state, "volume_version", None)
+                if version is not None:
+                    exc.headers.setdefault(HEADER, "volume %s" % (version,))
+                    exc.headers.setdefault("Vary", HEADER)
+                raise
+        return run
+
+
 router = APIRouter(tags=["volumes"])
-v3 = APIRouter(prefix=V3)
+v3 = APIRouter(prefix=V3, route_class=_EchoVersionRoute)
 
 
 # -- plumbing -----------------------------------------------------------------------
@@ -76,8 +98,8 @@ async def _body(request: Request, key: str) -> dict[str, Any]:
 def _accepted(version: Any) -> Response:
     """An empty 202, echoing the version (a returned Response gets no header from the
     version dependency)."""
-    return Response(status_code=202, headers={"OpenStack-API-Version": "volume %s" % (version,),
-                                              "Vary": "OpenStack-API-Version"})
+    return Response(status_code=202, headers={HEADER: "volume %s" % (version,),
+                                              "Vary": HEADER})
 
 
 def _admin_only(context: RequestContext, rule: str) -> None:

@@ -81,6 +81,10 @@ def test_version_documents_and_header(client: TestClient) -> None:
                                                 "volume 3.x"})
     assert r.status_code == 400
     assert client.get("/volume/v3/types").status_code == 401
+    missing = client.get("/volume/v3/volumes/nope", headers=ALICE)
+    assert missing.status_code == 404
+    assert missing.headers["OpenStack-API-Version"] == "volume 3.59"
+    assert missing.json()["itemNotFound"]["message"] == "Volume nope could not be found."
 
 
 def test_types_and_extra_specs(client: TestClient) -> None:
