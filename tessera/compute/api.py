@@ -351,6 +351,15 @@ class CloudAPI:
             inst = inst_q.get_instance(s, instance_uuid)
             return inst_q.save_instance(s, inst.model_copy(update={"display_name": name}))
 
+    def set_metadata(self, instance_uuid: str, metadata: dict[str, str]) -> Instance:
+        """Replace a scheduled instance's metadata (InstanceInvalidState while it is
+        still a build request)."""
+        cell = self._cell(instance_uuid)
+        with self.router.cell_db(cell) as s:
+            inst = inst_q.get_instance(s, instance_uuid)
+            return inst_q.save_instance(s, inst.model_copy(
+                update={"metadata": dict(metadata)}))
+
     def set_access_ips(self, instance_uuid: str, values: dict[str, str | None]
                        ) -> Instance:
         """Change a scheduled instance's `access_ip_v4` / `access_ip_v6` (the keys

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from tessera.api.app import Settings, create_app
 from tessera.api.compute import (availability_zones, extra_specs, flavors, hypervisors,
                                  identity, images, instance_actions, keypairs, limits,
-                                 server_actions, server_ips, server_tags, servers,
+                                 server_actions, server_ips, server_metadata, server_tags,
+                                 servers,
                                  services,
                                  volume_attachments)
 from tessera.compute.api import CloudAPI
@@ -22,7 +23,8 @@ from tessera.network import api as network_api
 from tessera.volume import api as volume_api
 
 # Order matters where paths overlap: /servers/detail before /servers/{id}.
-COMPUTE_MODULES = (servers, server_actions, server_tags, server_ips, instance_actions, flavors,
+COMPUTE_MODULES = (servers, server_actions, server_tags, server_ips, server_metadata,
+                   instance_actions, flavors,
                    extra_specs, hypervisors, services, keypairs, availability_zones,
                    limits, volume_attachments)
 

@@ -249,3 +249,34 @@ def test_an_unknown_hypervisor(client, version, ident, status):
         got = client.get("/v2.1/os-hypervisors/%s%s" % (ident, suffix),
                          headers=v(version))
         assert got.status_code == status, (suffix, got.text)
+
+
+def test_server_metadata_api(client):
+    uuid = boot(client, "meta", metadata={"a": "1"})
+    wait_status(client, uuid)
+    url = "/v2.1/servers/%s/metadata" % uuid
+    assert client.get(url, headers=ALICE).json() == {"metadata": {"a": "1"}}
+    merged = client.post(url, headers=ALICE, json={"metadata": {"b": "2"}})
+    assert merged.status_code == 200 and merged.json() == {"metadata": {"a": "1", "b": "2"}}
+    replaced = client.put(url, headers=ALICE, json={"metadata": {"c": "3"}})
+    assert replaced.json() == {"metadata": {"c": "3"}}
+    one = client.put(url + "/d", headers=ALICE, json={"meta": {"d": "4"}})
+    assert one.status_code == 200 and one.json() == {"meta": {"d": "4"}}
+    assert client.get(url + "/d", headers=ALICE).json() == {"meta": {"d": "4"}}
+    assert client.delete(url + "/c", headers=ALICE).status_code == 204
+    assert client.get(url + "/c", headers=ALICE).status_code == 404
+    shown = client.get("/v2.1/servers/" + uuid, headers=ALICE).json()["server"]
+    assert shown["metadata"] == {"d": "4"}
+    # Nova's refusals
+    assert client.put(url + "/d", headers=ALICE, json={"meta": {"x": "1"}}).status_code == 400
+    assert client.put(url + "/d", headers=ALICE,
+                      json={"meta": {"d": "1", "e": "2"}}).status_code == 400
+    assert client.post(url, headers=ALICE, json={"metadata": {"": "x"}}).status_code == 400
+    assert client.put(url, headers=ALICE, json={"foo": {}}).status_code == 400
+    too_many = {str(i): "v" for i in range(129)}
+    assert client.post(url, headers=ALICE, json={"metadata": too_many}).status_code == 403
+    assert client.get(url, headers=BOB).status_code == 404
+    assert client.delete(url + "/d", headers=BOB).status_code == 404
+    missing = "/v2.1/servers/%s/metadata" % ("0" * 8 + "-0000-0000-0000-" + "0" * 12)
+    assert client.get(missing, headers=ALICE).status_code == 404
+    assert client.get(url, headers=ALICE).json() == {"metadata": {"d": "4"}}
