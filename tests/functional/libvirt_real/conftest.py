@@ -113,8 +113,16 @@ def _real_libvirt() -> Iterator[RealLibvirt | str]:
         return
     work = Path(tempfile.mkdtemp(prefix="tessera-libvirt-"))
     work.chmod(0o755)   # QEMU runs as libvirt-qemu and must reach the disks
-    real = RealLibvirt(daemon=daemon, kernel=GUEST_DIR / "vmlinuz",
-                       initrd=GUEST_DIR / "initrd.img", work=work)
+    # The checkout may sit under a directory QEMU cannot enter (a 0700 mktemp dir,
+    # say): boot the guest from copies in the work dir.
+    boot = work / "boot"
+    boot.mkdir()
+    boot.chmod(0o755)
+    for name in ("vmlinuz", "initrd.img"):
+        shutil.copyfile(GUEST_DIR / name, boot / name)
+        (boot / name).chmod(0o644)
+    real = RealLibvirt(daemon=daemon, kernel=boot / "vmlinuz",
+                       initrd=boot / "initrd.img", work=work)
     try:
         yield real
     finally:
