@@ -147,9 +147,11 @@ class ServerView:
 
     def updated(self, inst: Instance, extra: ServerExtra | None = None,
                 fault: InstanceFault | None = None) -> dict[str, Any]:
-        """The server in a PUT response: `detail` without the extension attributes
-        (zone, states, usage, extended attributes, key name, config drive, volumes,
-        host status), as Nova answers an update."""
+        """The server in a PUT (or rebuild) response: before 2.75, `detail` without
+        the extension attributes (zone, states, usage, extended attributes, key name,
+        config drive, volumes, host status); from 2.75 all of `detail`, as Nova."""
+        if self.version >= (2, 75):
+            return self.detail(inst, extra, fault)
         return {k: v for k, v in self.detail(inst, extra, fault).items()
                 if k not in _NOT_IN_UPDATE and not k.startswith(_NOT_IN_UPDATE_PREFIXES)}
 
