@@ -114,17 +114,43 @@ def log(message: str) -> None:
 
 def install() -> Path:
     """Create the venv and install the pinned requirements unless already done."""
-    stamp = VENV / ".installed"
-    wanted = REQUIREMENTS.read_text()
-    if stamp.exists() and stamp.read_text() == wanted:
-        return VENV
-    log("installing %s into %s" % (" ".join(wanted.split()), VENV))
-    if not (VENV / "bin/python").exists():
-        subprocess.run([_base_python(), "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(VENV / "bin/python"), "-m", "pip", "install", "-q",
-                    "--disable-pip-version-check", "-r", str(REQUIREMENTS)], check=True)
-    stamp.write_text(wanted)
+    install_venv(VENV, REQUIREMENTS)
     return VENV
+
+
+def install_venv(venv: Path, requirements: Path) -> None:
+    """`venv` with `requirements` installed, once (a stamp holds what was installed).
+    Serialised by a lock beside the venv; a venv left without pip (an interrupted
+    creation) gets pip back; a failed install is tried once more, then reported
+    with pip's own words."""
+    import fcntl
+
+    wanted = requirements.read_text()
+    stamp = venv / ".installed"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / (venv.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == wanted:
+            return
+        log("installing %s into %s" % (" ".join(wanted.split()), venv))
+        python = str(venv / "bin/python")
+        if not (venv / "bin/python").exists():
+            subprocess.run([_base_python(), "-m", "venv", str(venv)], check=True)
+        if subprocess.run([python, "-m", "pip", "--version"],
+                          capture_output=True).returncode != 0:
+            subprocess.run([python, "-m", "ensurepip", "--upgrade"], check=True,
+                           capture_output=True)
+        for attempt in (1, 2):
+            done = subprocess.run([python, "-m", "pip", "install", "-q",
+                                   "--disable-pip-version-check", "-r", str(requirements)],
+                                  capture_output=True, text=True)
+            if done.returncode == 0:
+                break
+            log("pip install failed (attempt %d): %s" % (attempt, done.stderr.strip()[-2000:]))
+        else:
+            raise RuntimeError("pip could not install %s: %s"
+                               % (requirements, done.stderr.strip()[-800:]))
+        stamp.write_text(wanted)
 
 
 def _base_python() -> str:

@@ -62,17 +62,7 @@ def free_port() -> int:
 
 def install() -> None:
     """Tempest (tools/tempest/requirements.txt) in its own venv, once."""
-    stamp = VENV / ".installed"
-    wanted = (HERE / "requirements.txt").read_text()
-    if stamp.exists() and stamp.read_text() == wanted:
-        return
-    log("installing %s into %s" % (" ".join(wanted.split()), VENV))
-    if not (VENV / "bin/python").exists():
-        subprocess.run([keystone._base_python(), "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(VENV / "bin/python"), "-m", "pip", "install", "-q",
-                    "--disable-pip-version-check", "-r", str(HERE / "requirements.txt")],
-                   check=True)
-    stamp.write_text(wanted)
+    keystone.install_venv(VENV, HERE / "requirements.txt")
 
 
 def start_tessera(url_port: int, conf: Path, work: Path) -> subprocess.Popen:

@@ -78,7 +78,7 @@ def keystone_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyston
     tmp = tmp_path_factory.mktemp("keystone")
     try:
         keystone.install()
-    except (subprocess.CalledProcessError, OSError) as exc:
+    except (subprocess.CalledProcessError, OSError, RuntimeError) as exc:
         _require_service("Keystone", False, "could not install it: %s" % exc)
     try:
         state = keystone.start(tmp / "keystone", free_port())
