@@ -10,7 +10,8 @@ import shutil
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,18 +94,68 @@ class Tessera:
             return err.code, json.loads(raw) if raw else None
 
 
-@pytest.fixture(scope="session")
-def tessera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tessera]:
+USERS = (("tessera", "admin:admin"), ("alice", "alice:p1"), ("bob", "bob:p2"))
+
+LIBVIRT_CONF = """
+[DEFAULT]
+host = {host}
+[compute]
+driver = libvirt
+cpu_dedicated_set = {dedicated}
+cpu_shared_set = {shared}
+[libvirt]
+connection_uri = test://{node}
+virt_type = kvm
+capabilities_file = {caps}
+"""
+
+
+def _openstack() -> str:
     openstack = shutil.which("openstack", path=str(BIN)) or shutil.which("openstack")
     if openstack is None:
         pytest.skip("the openstack CLI is not installed (pip install "
                     "python-openstackclient openstacksdk)")
-    tmp = tmp_path_factory.mktemp("tessera-up")
-    with tessera_up(tmp) as url:
+    return openstack
+
+
+@contextmanager
+def running(tmp: Path, args: Sequence[str] = ()) -> Iterator[Tessera]:
+    """`tessera up ARGS` in `tmp` with a clouds.yaml for the admin, alice and bob."""
+    openstack = _openstack()
+    with tessera_up(tmp, args=list(args)) as url:
         clouds = tmp / "clouds.yaml"
         clouds.write_text("clouds:\n" + "".join(
-            CLOUD.format(name=n, token=t, url=url) for n, t in
-            (("tessera", "admin:admin"), ("alice", "alice:p1"), ("bob", "bob:p2"))))
+            CLOUD.format(name=n, token=t, url=url) for n, t in USERS))
         env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
         env.pop("OS_CLOUD", None)
         yield Tessera(url=url, env=env, openstack=openstack)
+
+
+@contextmanager
+def running_on_libvirt(tmp: Path, host: str, extra_conf: str = "") -> Iterator[Tessera]:
+    """`tessera up --driver libvirt` on libvirt's test driver (a private node file per
+    cloud), with the 2-cell capabilities fixture as its host (CPU sets of
+    tests/unit/virt/scenarios.py, 2M pages) and `extra_conf` appended to its config."""
+    from tests.conftest import _require_service
+    from tests.unit.virt.fixtures import FIXTURES
+    from tests.unit.virt.scenarios import DEDICATED, SHARED
+
+    try:
+        import libvirt  # noqa: F401
+    except ImportError as exc:
+        _require_service("libvirt-python", False, "%s (scripts/install-libvirt.sh)" % exc)
+    _openstack()
+    node = tmp / "node.xml"
+    node.write_text("<node>\n</node>\n")
+    conf = tmp / "tessera.conf"
+    conf.write_text(LIBVIRT_CONF.format(host=host, dedicated=DEDICATED, shared=SHARED,
+                                        node=node, caps=FIXTURES / "caps-2cell.xml")
+                    + extra_conf)
+    with running(tmp, ["--driver", "libvirt", "--config-file", str(conf)]) as cloud:
+        yield cloud
+
+
+@pytest.fixture(scope="session")
+def tessera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tessera]:
+    with running(tmp_path_factory.mktemp("tessera-up")) as cloud:
+        yield cloud

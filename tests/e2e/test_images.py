@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -21,52 +20,17 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import BIN, CLOUD, Tessera
-from tests.support.tessera_up import tessera_up
-from tests.unit.virt.fixtures import FIXTURES
-from tests.unit.virt.scenarios import DEDICATED, SHARED
+from tests.e2e.conftest import BIN, Tessera, running_on_libvirt
 
 pytestmark = pytest.mark.e2e
 
-CONF = """
-[DEFAULT]
-host = e2e-libvirt
-[compute]
-driver = libvirt
-cpu_dedicated_set = {dedicated}
-cpu_shared_set = {shared}
-[libvirt]
-connection_uri = test://{node}
-virt_type = kvm
-capabilities_file = {caps}
-"""
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory,
-          request: pytest.FixtureRequest) -> Iterator[Tessera]:
-    from tests.conftest import _require_service
-    try:
-        import libvirt  # noqa: F401
-    except ImportError as exc:
-        _require_service("libvirt-python", False, "%s (scripts/install-libvirt.sh)" % exc)
-    openstack = shutil.which("openstack", path=str(BIN)) or shutil.which("openstack")
-    if openstack is None:
-        pytest.skip("the openstack CLI is not installed")
-    tmp = tmp_path_factory.mktemp("tessera-up-libvirt")
-    node = tmp / "node.xml"
-    node.write_text("<node>\n</node>\n")
-    conf = tmp / "tessera.conf"
-    conf.write_text(CONF.format(dedicated=DEDICATED, shared=SHARED, node=node,
-                                caps=FIXTURES / "caps-2cell.xml"))
-    with tessera_up(tmp, args=["--driver", "libvirt", "--config-file", str(conf)]) as url:
-        clouds = tmp / "clouds.yaml"
-        clouds.write_text("clouds:\n" + "".join(
-            CLOUD.format(name=n, token=t, url=url) for n, t in
-            (("tessera", "admin:admin"), ("alice", "alice:p1"))))
-        env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
-        env.pop("OS_CLOUD", None)
-        yield Tessera(url=url, env=env, openstack=openstack)
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tessera]:
+    with running_on_libvirt(tmp_path_factory.mktemp("tessera-up-libvirt"),
+                            "e2e-libvirt") as cloud:
+        yield cloud
 
 
 def md5(path: Path) -> str:

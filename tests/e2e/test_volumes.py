@@ -8,8 +8,6 @@ disk with cache none."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -18,10 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import BIN, CLOUD, Tessera
-from tests.support.tessera_up import tessera_up
-from tests.unit.virt.fixtures import FIXTURES
-from tests.unit.virt.scenarios import DEDICATED, SHARED
+from tests.e2e.conftest import Tessera, running_on_libvirt
 
 pytestmark = pytest.mark.e2e
 CIRROS = "1b9a0b1e-0c38-4c6e-9a57-6f0d6d1c0001"
@@ -163,44 +158,13 @@ def test_failing_driver_attach_leaves_no_attachment(tessera: Tessera) -> None:
 
 # -- the libvirt test driver -------------------------------------------------------
 
-CONF = """
-[DEFAULT]
-host = e2e-vol-libvirt
-[compute]
-driver = libvirt
-cpu_dedicated_set = {dedicated}
-cpu_shared_set = {shared}
-[libvirt]
-connection_uri = test://{node}
-virt_type = kvm
-capabilities_file = {caps}
-"""
 
 
 @pytest.fixture(scope="module")
 def libvirt_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tessera]:
-    from tests.conftest import _require_service
-    try:
-        import libvirt  # noqa: F401
-    except ImportError as exc:
-        _require_service("libvirt-python", False, "%s (scripts/install-libvirt.sh)" % exc)
-    openstack = shutil.which("openstack", path=str(BIN)) or shutil.which("openstack")
-    if openstack is None:
-        pytest.skip("the openstack CLI is not installed")
-    tmp = tmp_path_factory.mktemp("tessera-up-volumes")
-    node = tmp / "node.xml"
-    node.write_text("<node>\n</node>\n")
-    conf = tmp / "tessera.conf"
-    conf.write_text(CONF.format(dedicated=DEDICATED, shared=SHARED, node=node,
-                                caps=FIXTURES / "caps-2cell.xml"))
-    with tessera_up(tmp, args=["--driver", "libvirt", "--config-file", str(conf)]) as url:
-        clouds = tmp / "clouds.yaml"
-        clouds.write_text("clouds:\n" + "".join(
-            CLOUD.format(name=n, token=t, url=url) for n, t in
-            (("tessera", "admin:admin"), ("bob", "bob:p2"))))
-        env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
-        env.pop("OS_CLOUD", None)
-        yield Tessera(url=url, env=env, openstack=openstack)
+    with running_on_libvirt(tmp_path_factory.mktemp("tessera-up-volumes"),
+                            "e2e-vol-libvirt") as cloud:
+        yield cloud
 
 
 def _volume_disks(cloud: Tessera, server: str) -> list[ET.Element]:

@@ -9,34 +9,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tessera.api import policy
 from tessera.api.compute import build_app
-from tessera.deploy import AllInOne, Settings
+from tessera.deploy import AllInOne
+from tests.support.api_cloud import ADMIN, ALICE, BOB, CIRROS, all_in_one
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[3]
-HOSTS = {h["name"]: h for h in yaml.safe_load((ROOT / "etc/hosts.yaml").read_text())["hosts"]}
-ADMIN = {"X-Auth-Token": "admin:admin"}
-ALICE = {"X-Auth-Token": "alice:p1"}
-BOB = {"X-Auth-Token": "bob:p2"}
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 OCTET = {"Content-Type": "application/octet-stream"}
-CIRROS = "1b9a0b1e-0c38-4c6e-9a57-6f0d6d1c0001"
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AllInOne]:
-    tmp = tmp_path_factory.mktemp("aio")
-    settings = Settings(api_db="sqlite:///%s/api.sqlite" % tmp,
-                        cell_db="sqlite:///%s/cell1.sqlite" % tmp,
-                        transport_url="fake://img-%s" % tmp.name,
-                        hosts=[HOSTS["nfv-2s-smt"]])
-    with AllInOne(settings) as aio:
+    with all_in_one(tmp_path_factory.mktemp("aio"),
+                    "img", ["nfv-2s-smt"]) as aio:
         yield aio
 
 

@@ -9,40 +9,28 @@ import hashlib
 import time
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tessera.api import policy
 from tessera.api.compute import build_app
-from tessera.deploy import AllInOne, Settings
+from tessera.deploy import AllInOne
 from tessera.objects import Flavor
+from tests.support.api_cloud import ADMIN, ALICE, BOB, all_in_one
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[3]
-HOSTS = {h["name"]: h for h in yaml.safe_load((ROOT / "etc/hosts.yaml").read_text())["hosts"]}
-ADMIN = {"X-Auth-Token": "admin:admin"}
-ALICE = {"X-Auth-Token": "alice:p1"}
-BOB = {"X-Auth-Token": "bob:p2"}
 OCTET = {"Content-Type": "application/octet-stream"}
 HOST = "nfv-2s-smt"
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AllInOne]:
-    tmp = tmp_path_factory.mktemp("aio")
-    settings = Settings(api_db="sqlite:///%s/api.sqlite" % tmp,
-                        cell_db="sqlite:///%s/cell1.sqlite" % tmp,
-                        transport_url="fake://snap-%s" % tmp.name,
-                        hosts=[HOSTS[HOST]])
-    with AllInOne(settings) as aio:
-        aio.api.create_flavor(Flavor(flavorid="small", name="small", vcpus=1,
-                                     memory_mb=512, root_gb=1))
+    small = Flavor(flavorid="small", name="small", vcpus=1, memory_mb=512, root_gb=1)
+    with all_in_one(tmp_path_factory.mktemp("aio"), "snap", [HOST], [small]) as aio:
         yield aio
 
 

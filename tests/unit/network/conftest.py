@@ -5,28 +5,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tessera.api import policy
 from tessera.api.compute import build_app
-from tessera.deploy import AllInOne, Settings
+from tessera.deploy import AllInOne
 from tessera.objects import Flavor
+from tests.support.api_cloud import ADMIN, ALICE, BOB, CIRROS, all_in_one  # noqa: F401
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[3]
-HOSTS = {h["name"]: h for h in yaml.safe_load((ROOT / "etc/hosts.yaml").read_text())["hosts"]}
-ADMIN = {"X-Auth-Token": "admin:admin"}
-ALICE = {"X-Auth-Token": "alice:p1"}
-BOB = {"X-Auth-Token": "bob:p2"}
 NET = "/network/v2.0"
-CIRROS = "1b9a0b1e-0c38-4c6e-9a57-6f0d6d1c0001"
 HUGE = Flavor(flavorid="huge.2", name="huge.2", vcpus=2, memory_mb=2048, root_gb=1,
               extra_specs={"hw:cpu_policy": "dedicated", "hw:mem_page_size": "2MB"})
 PLAIN = Flavor(flavorid="plain.1", name="plain.1", vcpus=1, memory_mb=512, root_gb=1)
@@ -36,14 +29,8 @@ GIANT = Flavor(flavorid="giant", name="giant", vcpus=8, memory_mb=8192, root_gb=
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AllInOne]:
-    tmp = tmp_path_factory.mktemp("aio")
-    settings = Settings(api_db="sqlite:///%s/api.sqlite" % tmp,
-                        cell_db="sqlite:///%s/cell1.sqlite" % tmp,
-                        transport_url="fake://net-%s" % tmp.name,
-                        hosts=[HOSTS["nfv-2s-smt"]])
-    with AllInOne(settings) as aio:
-        for flavor in (HUGE, PLAIN, GIANT):
-            aio.api.create_flavor(flavor)
+    with all_in_one(tmp_path_factory.mktemp("aio"),
+                    "net", ["nfv-2s-smt"], (HUGE, PLAIN, GIANT)) as aio:
         yield aio
 
 

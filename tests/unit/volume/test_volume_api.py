@@ -10,19 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tessera.api import policy
 from tessera.api.compute import build_app
-from tessera.deploy import AllInOne, Settings
+from tessera.deploy import AllInOne
 from tessera.volume.store import GIB
+from tests.support.api_cloud import all_in_one
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[3]
-HOSTS = {h["name"]: h for h in yaml.safe_load((ROOT / "etc/hosts.yaml").read_text())["hosts"]}
 V = {"OpenStack-API-Version": "volume 3.59"}
 ADMIN = {"X-Auth-Token": "admin:admin", **V}
 ALICE = {"X-Auth-Token": "alice:p1", **V}
@@ -31,12 +29,8 @@ BOB = {"X-Auth-Token": "bob:p2", **V}
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AllInOne]:
-    tmp = tmp_path_factory.mktemp("aio")
-    settings = Settings(api_db="sqlite:///%s/api.sqlite" % tmp,
-                        cell_db="sqlite:///%s/cell1.sqlite" % tmp,
-                        transport_url="fake://volapi-%s" % tmp.name,
-                        hosts=[HOSTS["nfv-2s-smt"]])
-    with AllInOne(settings) as aio:
+    with all_in_one(tmp_path_factory.mktemp("aio"),
+                    "volapi", ["nfv-2s-smt"]) as aio:
         yield aio
 
 
