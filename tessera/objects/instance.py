@@ -101,6 +101,11 @@ class Instance(TesseraObject):
     # the stored body, so a stale copy cannot overwrite an attach.
     block_devices: list[BlockDevice] = Field(default_factory=list, exclude=True)
 
+    @property
+    def instance_name(self) -> str:
+        """The guest's name on its hypervisor (the libvirt domain's name)."""
+        return "instance-" + self.uuid
+
 
 class InstanceFault(TesseraObject):
     instance_uuid: str

@@ -122,7 +122,7 @@ class ServerView:
         if _allowed(self.context, EXTENDED_ATTRS, inst.project_id):
             body.update({"OS-EXT-SRV-ATTR:host": inst.host,
                          "OS-EXT-SRV-ATTR:hypervisor_hostname": inst.node,
-                         "OS-EXT-SRV-ATTR:instance_name": "instance-" + inst.uuid[:8]})
+                         "OS-EXT-SRV-ATTR:instance_name": inst.instance_name})
             if v >= (2, 3):
                 body.update({"OS-EXT-SRV-ATTR:reservation_id": "r-" + inst.uuid[:8],
                              "OS-EXT-SRV-ATTR:launch_index": 0,

@@ -109,7 +109,8 @@ def test_server_boots_on_the_real_libvirtd(real: RealLibvirt, tmp_path: Path) ->
         claimed = dict(re.findall(r"vcpupin vcpu=\\*['\"](\d+)\\*['\"] cpuset=\\*['\"]"
                                   r"(\d+)", text))
         assert claimed == topology, text[:2000]
-        name = "instance-" + uuid
+        name = shown["OS-EXT-SRV-ATTR:instance_name"]   # the domain's name in libvirt
+        assert name == "instance-" + uuid
         virsh = subprocess.run(["virsh", "-c", "qemu:///system", "vcpupin", name],
                                capture_output=True, text=True, check=True).stdout
         assert dict(re.findall(r"^\s*(\d+)\s+(\S+)\s*$", virsh, re.M)) == claimed

@@ -41,7 +41,7 @@ class GuestOptions:
 
 
 def domain_name(instance: Instance) -> str:
-    return DOMAIN_PREFIX + instance.uuid
+    return instance.instance_name
 
 
 def flag(props: Mapping[str, Any], key: str) -> bool:

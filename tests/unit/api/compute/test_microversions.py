@@ -82,6 +82,8 @@ def check_2_2(client, vm):
 def check_2_3(client, vm):
     assert "OS-EXT-SRV-ATTR:hostname" not in _server(client, vm, "2.2")
     assert _server(client, vm, "2.3")["OS-EXT-SRV-ATTR:hostname"] == "mv-vm"
+    # the admin sees the guest's name on its hypervisor (the libvirt domain's)
+    assert _server(client, vm, "2.1")["OS-EXT-SRV-ATTR:instance_name"] == "instance-" + vm
     assert "OS-EXT-SRV-ATTR:host" not in _server(client, vm, "2.3", ALICE)
 
 
