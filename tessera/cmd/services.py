@@ -93,9 +93,10 @@ def register(groups: argparse._SubParsersAction) -> None:
     up.add_argument("--host", default="127.0.0.1", dest="bind",
                     help="address the API listens on")
     up.add_argument("--port", default=8774, type=int)
-    up.add_argument("--driver", choices=("fake", "libvirt"), default="fake",
+    up.add_argument("--driver", choices=("fake", "libvirt"), default=None,
                     help="fake: the simulated hosts of --hosts; libvirt: this machine, "
-                    "through [libvirt] connection_uri")
+                    "through [libvirt] connection_uri (default: [compute] driver, "
+                    "which defaults to fake)")
     up.add_argument("--config-file", action="append", default=[],
                     help="a configuration file ([libvirt], [compute] CPU sets, "
                     "[keystone_authtoken], ...)")
@@ -193,6 +194,20 @@ def seed_flavors(cloud: AllInOne, path: Path) -> list[str]:
     return made
 
 
+def up_settings(args: argparse.Namespace) -> Settings:
+    """The all-in-one's settings: the config files' options ([compute], [scheduler],
+    ...) hold; the databases are SQLite files in the data dir; --driver, when given,
+    wins over [compute] driver."""
+    data = args.data_dir.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    conf = make_conf(config_files=args.config_file)
+    driver = args.driver or conf.compute.driver
+    return replace(
+        Settings.from_conf(conf, hosts=load_hosts(args.hosts) if driver == "fake" else []),
+        api_db="sqlite:///%s/tessera_api.sqlite" % data,
+        cell_db="sqlite:///%s/tessera_cell1.sqlite" % data, driver=driver)
+
+
 def run_up(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -200,14 +215,8 @@ def run_up(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = up_settings(args)
     data = args.data_dir.resolve()
-    data.mkdir(parents=True, exist_ok=True)
-    conf = make_conf(config_files=args.config_file)
-    settings = Settings(api_db="sqlite:///%s/tessera_api.sqlite" % data,
-                        cell_db="sqlite:///%s/tessera_cell1.sqlite" % data,
-                        hosts=load_hosts(args.hosts) if args.driver == "fake" else [],
-                        driver=args.driver, conf=conf,
-                        sync_power_state_interval=conf.compute.sync_power_state_interval)
     api_settings = ApiSettings.from_conf(settings.conf)
     if args.auth:
         api_settings = replace(api_settings, auth_strategy=args.auth)
