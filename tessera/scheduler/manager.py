@@ -84,12 +84,18 @@ class HostStateCache:
                 cached = self._states.get(uuid)
                 if node is None and cached is None:
                     continue
+                service = {"service_up": _is_up(svc, limit),
+                           "service_disabled": bool(svc and svc.disabled),
+                           "disabled_reason": svc.disabled_reason if svc else None}
+                if node is None and all(getattr(cached, k) == v
+                                        for k, v in service.items()):
+                    # Unchanged: the same object, so what the selector derived from
+                    # it last time (`tessera.scheduler.facts`) still applies.
+                    out.append(cached)  # type: ignore[arg-type]
+                    continue
                 base = (HostState(compute_node=node, cell_uuid=cell.uuid)
                         if node is not None else cached)
-                state = base.model_copy(update={  # type: ignore[union-attr]
-                    "service_up": _is_up(svc, limit),
-                    "service_disabled": bool(svc and svc.disabled),
-                    "disabled_reason": svc.disabled_reason if svc else None})
+                state = base.model_copy(update=service)  # type: ignore[union-attr]
                 if node is not None:
                     self._generation[uuid] = node.generation
                 self._states[uuid] = state

@@ -15,11 +15,17 @@ thousand hosts a decision fits a handful, not a thousand. Its answer is computed
 per host state (and shared between hosts of the same shape, see
 `filters.base.numa_answer`), kept in the `FilterContext`, and becomes the Selection's
 placement; only the consumed host is fitted again for the next instance.
+
+By default the cheap filters and the weighers take the fast path (`prefilter`,
+`ranking`): numbers derived once per host state, filters that cannot reject anything
+for the request skipped, and only as many hosts ranked as the decision reads. Its
+outcome (hosts, placements, rejections and their order) is the straightforward path's,
+which `fast=False` runs: every filter on every host, one call each, then a full sort.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import ceil
 
@@ -28,11 +34,15 @@ from tessera.numa.placement import NoFit, Placement
 from tessera.numa.usage import apply
 from tessera.objects import HostState, Rejection, RequestSpec, Selection
 from tessera.scheduler.errors import NoValidHost
+from tessera.scheduler.facts import MEMO_LIMIT, FactsCache, HostFacts, token
 from tessera.scheduler.filters import (Filter, FilterContext, floating_vcpus, load_filters,
                                        placement_for)
+from tessera.scheduler.prefilter import prefilter
+from tessera.scheduler.ranking import ranked
 from tessera.scheduler.weighers import Weigher, load_weighers
 
 NUMA_FILTER = "NUMATopologyFilter"
+FACTS = FactsCache()
 
 
 @dataclass(frozen=True)
@@ -50,12 +60,13 @@ def select_destinations(spec: RequestSpec, hosts: Sequence[HostState],
                         filters: Sequence[Filter] | None = None,
                         weighers: Sequence[Weigher] | None = None,
                         strategy: Strategy | str = Strategy.SPREAD,
-                        max_attempts: int = 3) -> SchedulingResult:
+                        max_attempts: int = 3, fast: bool = True) -> SchedulingResult:
     """Hosts for every instance of `spec`, or NoValidHost saying why not.
 
     `instance_uuids` default to the spec's own uuid, `num_instances` times.
     `filters` / `weighers` default to the built-in defaults. `strategy` `pack` flips
     every weigher multiplier and makes the fitter fill the fullest cell first.
+    `fast=False` takes the straightforward path (same outcome, much slower).
     """
     strategy = Strategy(strategy)
     filters = load_filters() if filters is None else list(filters)
@@ -70,11 +81,18 @@ def select_destinations(spec: RequestSpec, hosts: Sequence[HostState],
     # found; a no-valid-host answer has still fitted, and explained, every host.
     eager = [f for f in filters if f.name != NUMA_FILTER]
     for i, uuid in enumerate(uuids):
-        passed, rejected = _filter(state, spec, eager, ctx)
+        order: Iterable[int]
+        if fast:
+            facts = FACTS.facts(state)
+            passed, rejected = prefilter(state, facts, spec, eager, ctx)
+            order = ranked(passed, facts, spec, weighers, strategy)
+        else:
+            passed, rejected = _filter(state, spec, eager, ctx)
+            order = [passed[k] for k in _rank([state[j] for j in passed], spec, weighers,
+                                              strategy)]
         _record(seen, rejected)
-        ranked = _rank([state[j] for j in passed], spec, weighers, strategy)
-        picked, rejected = _with_placements(ranked, passed, state, spec, ctx,
-                                            max(1, max_attempts))
+        picked, rejected = _with_placements(order, state, spec, ctx, max(1, max_attempts),
+                                            facts if fast else None)
         _record(seen, rejected)
         if not picked:
             raise NoValidHost(list(seen.values()), i, len(uuids), len(state))
@@ -163,24 +181,31 @@ def _rank(hosts: list[HostState], spec: RequestSpec, weighers: Sequence[Weigher]
                   key=lambda k: (-totals[k], hosts[k].host, hosts[k].nodename))
 
 
-def _with_placements(ranked: list[int], passed: list[int], state: list[HostState],
-                     spec: RequestSpec, ctx: FilterContext, wanted: int
+def _with_placements(order: Iterable[int], state: list[HostState],
+                     spec: RequestSpec, ctx: FilterContext, wanted: int,
+                     facts: list[HostFacts] | None = None
                      ) -> tuple[list[tuple[int, Placement]], list[Rejection]]:
-    """The best host and its same-cell alternates, each with its NUMA placement.
+    """The best host and its same-cell alternates, each with its NUMA placement,
+    reading the host indices of `order` (best first) only as far as needed.
 
-    Placements normally come from the NUMA filter's run; when that filter is not
-    enabled they are computed here, and a host that does not fit is passed over
-    (and recorded) rather than chosen without a placement.
+    A host that does not fit is passed over (and recorded) rather than chosen without
+    a placement. With `facts`, each host state's fitter answer is also kept for later
+    decisions asking the same guest topology (the fitter is pure: same host state,
+    request and strategy, same answer), so hosts that did not fit are not fitted again
+    until their state changes.
     """
     picked: list[tuple[int, Placement]] = []
     rejected: list[Rejection] = []
     cell: str | None = None
-    for k in ranked:
-        j = passed[k]
+    key = token((NUMA_FILTER, spec.numa_topology, ctx.strategy)) if facts else 0
+    for j in order:
         host = state[j]
         if cell is not None and host.cell_uuid != cell:
             continue
-        answer = placement_for(host, spec, ctx)
+        if facts is None:
+            answer = placement_for(host, spec, ctx)
+        else:
+            answer = _remembered_placement(facts[j], key, spec, ctx)
         if isinstance(answer, NoFit):
             rejected.append(Rejection.model_construct(
                 host=host.host, filter=NUMA_FILTER, reason=answer.reason))
@@ -190,6 +215,21 @@ def _with_placements(ranked: list[int], passed: list[int], state: list[HostState
         if len(picked) == wanted:
             break
     return picked, rejected
+
+
+def _remembered_placement(facts: HostFacts, key: int, spec: RequestSpec,
+                          ctx: FilterContext) -> Placement | NoFit:
+    host = facts.state
+    memo = facts.memo
+    known = memo.get(key)
+    if known is not None:
+        ctx.placements.setdefault(host.compute_node.uuid, known)
+    answer = placement_for(host, spec, ctx)
+    if known is None:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[key] = answer
+    return answer
 
 
 def _selection(host: HostState, placement: Placement) -> Selection:

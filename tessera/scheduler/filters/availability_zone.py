@@ -10,11 +10,16 @@ from tessera.objects import HostState, RequestSpec
 from tessera.scheduler.filters.base import DEFAULT_AVAILABILITY_ZONE, FilterContext, HostFilter
 
 
+def zone_of(host: HostState) -> str:
+    """The host's availability zone, the default one when it is in none."""
+    return host.availability_zone or DEFAULT_AVAILABILITY_ZONE
+
+
 def _check(host: HostState, spec: RequestSpec, ctx: FilterContext) -> str | None:
     wanted = spec.availability_zone
     if not wanted:
         return None
-    zone = host.availability_zone or DEFAULT_AVAILABILITY_ZONE
+    zone = zone_of(host)
     if zone != wanted:
         return "host is in availability zone %r, the request asks for %r" % (zone, wanted)
     return None

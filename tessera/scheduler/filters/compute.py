@@ -11,6 +11,11 @@ from tessera.objects import HostState, RequestSpec
 from tessera.scheduler.filters.base import FilterContext, HostFilter
 
 
+def takes_guests(host: HostState) -> bool:
+    """The host's compute service is up and enabled."""
+    return bool(host.service_up and not host.service_disabled)
+
+
 def _check(host: HostState, spec: RequestSpec, ctx: FilterContext) -> str | None:
     if not host.service_up:
         return "compute service on %s is down (no recent report)" % host.host

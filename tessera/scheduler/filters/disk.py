@@ -7,8 +7,13 @@ Nova does.
 
 from __future__ import annotations
 
-from tessera.objects import HostState, RequestSpec
+from tessera.objects import ComputeNode, HostState, RequestSpec
 from tessera.scheduler.filters.base import FilterContext, HostFilter, disk_mb
+
+
+def free_disk_mb(cn: ComputeNode) -> float:
+    """Local disk the node can still give, in MiB, over-commit included."""
+    return (cn.local_gb * cn.disk_allocation_ratio - cn.local_gb_used) * 1024
 
 
 def _check(host: HostState, spec: RequestSpec, ctx: FilterContext) -> str | None:
@@ -16,7 +21,7 @@ def _check(host: HostState, spec: RequestSpec, ctx: FilterContext) -> str | None
     if not need:
         return None
     cn = host.compute_node
-    free_mb = (cn.local_gb * cn.disk_allocation_ratio - cn.local_gb_used) * 1024
+    free_mb = free_disk_mb(cn)
     if free_mb < need:
         return ("%.1f GiB of local disk free (%d GiB x ratio %g, %d GiB used), the request "
                 "needs %.1f GiB (root %d%s, ephemeral %d, swap %d MiB)"

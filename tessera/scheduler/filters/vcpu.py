@@ -9,8 +9,13 @@ the NUMA filter judges them, cell by cell.
 
 from __future__ import annotations
 
-from tessera.objects import HostState, RequestSpec
+from tessera.objects import ComputeNode, HostState, RequestSpec
 from tessera.scheduler.filters.base import FilterContext, HostFilter, floating_vcpus
+
+
+def free_vcpus(cn: ComputeNode) -> float:
+    """Floating vCPUs the node can still give, over-commit included."""
+    return cn.vcpus * cn.cpu_allocation_ratio - cn.vcpus_used
 
 
 def _check(host: HostState, spec: RequestSpec, ctx: FilterContext) -> str | None:
@@ -18,7 +23,7 @@ def _check(host: HostState, spec: RequestSpec, ctx: FilterContext) -> str | None
     if not need:
         return None
     cn = host.compute_node
-    free = cn.vcpus * cn.cpu_allocation_ratio - cn.vcpus_used
+    free = free_vcpus(cn)
     if free < need:
         return ("room for %d more floating vCPUs (%d x ratio %g, %d used), the request "
                 "has %d" % (max(0, int(free)), cn.vcpus, cn.cpu_allocation_ratio,
