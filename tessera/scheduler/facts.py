@@ -32,7 +32,7 @@ class HostFacts:
     """One host state's derived numbers. `memo` keeps filter answers that depend only
     on this state and a request key (see `prefilter`); it is bounded."""
 
-    __slots__ = ("state", "host", "nodename", "usable", "zone", "ram_free", "disk_free_mb",
+    __slots__ = ("state", "host", "nodename", "names", "usable", "zone", "ram_free", "disk_free_mb",
                  "vcpu_free", "weights", "memo")
 
     def __init__(self, state: HostState) -> None:
@@ -40,6 +40,7 @@ class HostFacts:
         self.state = state
         self.host = cn.host
         self.nodename = cn.hypervisor_hostname
+        self.names = (self.host, self.nodename)
         self.usable = takes_guests(state)
         self.zone = zone_of(state)
         self.ram_free = free_mb(cn)
@@ -79,12 +80,10 @@ class FactsCache:
 
     def facts(self, states: Sequence[HostState]) -> list[HostFacts]:
         by_id = self._by_id
-        out = []
-        for h in states:
-            f = by_id.get(id(h))
+        out = list(map(by_id.get, map(id, states)))
+        for k, (f, h) in enumerate(zip(out, states)):
             if f is None or f.state is not h:
-                f = by_id[id(h)] = HostFacts(h)
-            out.append(f)
+                out[k] = by_id[id(h)] = HostFacts(h)
         if len(by_id) > 2 * len(out) + 256:
             self._by_id = {id(f.state): f for f in out}
         return out

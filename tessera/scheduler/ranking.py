@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Sequence
+from operator import neg
 
 from tessera.numa.fit import Strategy
 from tessera.objects import RequestSpec
@@ -39,10 +40,11 @@ def ranked(passed: list[int], facts: list[HostFacts], spec: RequestSpec,
                 continue
             scale = m / (hi - lo)
             totals = [t + (v - lo) * scale for t, v in zip(totals, raw)]
-    heap = [(-t, facts[j].host, facts[j].nodename, j) for t, j in zip(totals, passed)]
+    names = [facts[j].names for j in passed]  # (host, node name)
+    heap = list(zip(map(neg, totals), names, passed))
     heapq.heapify(heap)
     while heap:
-        yield heapq.heappop(heap)[3]
+        yield heapq.heappop(heap)[2]
 
 
 def _values(w: Weigher, chosen: list[HostFacts], spec: RequestSpec) -> list[float]:
