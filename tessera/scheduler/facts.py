@@ -25,6 +25,7 @@ from tessera.scheduler.weighers import cpu, pinned_cpu, ram
 
 MEMO_LIMIT = 64
 TOKEN_LIMIT = 4096
+CACHE_SLACK = 4096
 BUILTIN_WEIGHERS = (ram.WEIGHER, cpu.WEIGHER, pinned_cpu.WEIGHER)
 
 
@@ -71,8 +72,9 @@ class FactsCache:
     """`HostFacts` by host state identity, for the states of the latest decisions.
 
     Entries of states no longer passed in are dropped once the cache holds more than
-    twice the latest host list (plus some slack), so it stays about the size of the
-    cloud. Safe to share between threads: a race only computes a record twice.
+    twice the latest host list plus `CACHE_SLACK`, so it stays about the size of the
+    cloud, with room to spare (a decision over one cell's hosts seldom evicts the rest).
+    Safe to share between threads: a race only computes a record twice.
     """
 
     def __init__(self) -> None:
@@ -84,6 +86,6 @@ class FactsCache:
         for k, (f, h) in enumerate(zip(out, states)):
             if f is None or f.state is not h:
                 out[k] = by_id[id(h)] = HostFacts(h)
-        if len(by_id) > 2 * len(out) + 256:
+        if len(by_id) > 2 * len(out) + CACHE_SLACK:
             self._by_id = {id(f.state): f for f in out}
         return out

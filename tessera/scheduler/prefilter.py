@@ -192,9 +192,9 @@ def _image(f: Filter, spec: RequestSpec, ctx: FilterContext) -> Runner | None:
     if not props:
         return None
     try:
-        key = tuple(sorted(props.items()))
-        hash(key)
-    except TypeError:  # a property value that cannot be a key: ask every host
+        # repr, not the value: True, 1 and 1.0 are equal keys but read differently.
+        key = tuple(sorted((k, repr(v)) for k, v in props.items()))
+    except TypeError:  # names that do not sort: ask every host
         return _each(f, spec, ctx)
     return _memoised(f, spec, ctx, key)
 

@@ -210,6 +210,9 @@ CASES = {
         ({}, {"img_hv_type": "kvm"}, 0, "t1"), ({}, {"img_hv_type": "xen"}, 0,
                                                  "ImagePropertiesFilter"),
         ({}, {"img_hv_type": "kvm"}, 0, "t1")],
+    "image properties equal as values but read differently are kept apart": [
+        ({}, {"hw_architecture": True}, 0, "ImagePropertiesFilter"),
+        ({}, {"hw_architecture": 1}, 0, "ImagePropertiesFilter")],
     "a device answer kept for one request is not reused for another": [
         ({}, {}, 1, "t1"), ({}, {}, 2, "PciPassthroughFilter"), ({}, {}, 1, "t1")],
 }
