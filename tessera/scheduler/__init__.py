@@ -5,7 +5,8 @@ database, no RPC. The scheduler service (host manager, RPC endpoint) wraps it.
 
 Public surface:
 - `select_destinations(spec, hosts, instance_uuids, *, filters, weighers, strategy,
-  max_attempts) -> SchedulingResult`, raising `NoValidHost` with every rejection;
+  max_attempts, fast) -> SchedulingResult`, raising `NoValidHost` with every rejection
+  (`fast=False`: the straightforward path, same outcome);
 - `explain(spec, hosts, filters) -> list[Rejection]`, a dry run;
 - `consume(host, spec, placement, instance_uuid) -> HostState`;
 - `load_filters(names)`, `load_weighers(names, options)` and their registries;
