@@ -28,6 +28,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,8 @@ def install() -> Path:
     return VENV
 
 
-def install_venv(venv: Path, requirements: Path) -> None:
+def install_venv(venv: Path, requirements: Path,
+                 say: Callable[[str], None] = log) -> None:
     """`venv` with `requirements` installed, once (a stamp holds what was installed).
     Serialised by a lock beside the venv; a venv left without pip (an interrupted
     creation) gets pip back; a failed install is tried once more, then reported
@@ -132,7 +134,7 @@ def install_venv(venv: Path, requirements: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if stamp.exists() and stamp.read_text() == wanted:
             return
-        log("installing %s into %s" % (" ".join(wanted.split()), venv))
+        say("installing %s into %s" % (" ".join(wanted.split()), venv))
         python = str(venv / "bin/python")
         if not (venv / "bin/python").exists():
             subprocess.run([_base_python(), "-m", "venv", str(venv)], check=True)
@@ -146,7 +148,8 @@ def install_venv(venv: Path, requirements: Path) -> None:
                                   capture_output=True, text=True)
             if done.returncode == 0:
                 break
-            log("pip install failed (attempt %d): %s" % (attempt, done.stderr.strip()[-2000:]))
+            say("pip install failed (attempt %d): %s"
+                % (attempt, done.stderr.strip()[-2000:]))
         else:
             raise RuntimeError("pip could not install %s: %s"
                                % (requirements, done.stderr.strip()[-800:]))

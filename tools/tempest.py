@@ -62,7 +62,7 @@ def free_port() -> int:
 
 def install() -> None:
     """Tempest (tools/tempest/requirements.txt) in its own venv, once."""
-    keystone.install_venv(VENV, HERE / "requirements.txt")
+    keystone.install_venv(VENV, HERE / "requirements.txt", say=log)
 
 
 def start_tessera(url_port: int, conf: Path, work: Path) -> subprocess.Popen:
