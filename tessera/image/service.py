@@ -138,9 +138,12 @@ def get_image(session: Session, image_id: str) -> Image:
     return _to_image(_row(session, image_id))
 
 
-def list_images(session: Session) -> list[Image]:
-    rows = session.scalars(select(ImageRow).order_by(ImageRow.created_at.desc(),
-                                                     ImageRow.id.desc()))
+def list_images(session: Session, name: str | None = None) -> list[Image]:
+    """Every image, newest first; only those called `name` when it is given."""
+    query = select(ImageRow)
+    if name is not None:
+        query = query.where(ImageRow.name == name)
+    rows = session.scalars(query.order_by(ImageRow.created_at.desc(), ImageRow.id.desc()))
     return [_to_image(r) for r in rows]
 
 

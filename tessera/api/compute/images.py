@@ -54,7 +54,7 @@ def _stored_image(cloud: Any, ref: str) -> ImageMeta | None:
         try:
             image = image_service.get_image(session, ref)
         except image_service.ImageNotFound:
-            named = [i for i in image_service.list_images(session) if i.name == ref]
+            named = image_service.list_images(session, name=ref)
             if len(named) != 1:
                 return None
             image = named[0]

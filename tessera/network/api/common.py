@@ -47,6 +47,13 @@ def visible(context: RequestContext, project_id: str | None, shared: bool = Fals
     return bool(context.is_admin or shared or project_id == context.project_id)
 
 
+def require_owner(context: RequestContext, kind: str, item_id: str,
+                  project_id: str | None) -> None:
+    """Only an admin or the owning project may change a network resource (403)."""
+    if not context.is_admin and project_id != context.project_id:
+        raise api_errors.Forbidden("%s %s belongs to another project." % (kind, item_id))
+
+
 def owner(context: RequestContext, body: dict[str, Any]) -> str | None:
     """The project a new resource belongs to: the caller's, or (admins only) the
     `project_id`/`tenant_id` of the body."""

@@ -145,19 +145,15 @@ async def update_network(network_id: str, request: Request,
         fields["mtu"] = body["mtu"]
     with common.db(request) as session:
         network = get_visible(session, context, network_id)
-        _owned(context, network)
+        common.require_owner(context, "Network", network.id, network.project_id)
         network = nets.update_network(session, network_id, **fields)
     return {"network": view(network)}
-
-
-def _owned(context: RequestContext, network: Network) -> None:
-    if not context.is_admin and network.project_id != context.project_id:
-        raise api_errors.Forbidden("Network %s belongs to another project." % network.id)
 
 
 @router.delete("/networks/{network_id}", status_code=204, summary="Delete a network")
 def delete_network(network_id: str, request: Request, context: Context) -> Response:
     with common.db(request) as session:
-        _owned(context, get_visible(session, context, network_id))
+        network = get_visible(session, context, network_id)
+        common.require_owner(context, "Network", network.id, network.project_id)
         nets.delete_network(session, network_id)
     return Response(status_code=204)

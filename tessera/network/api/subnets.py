@@ -76,9 +76,7 @@ async def create_subnet(request: Request, context: Context) -> dict[str, Any]:
         fields["gateway_ip"] = body["gateway_ip"]
     with common.db(request) as session:
         network = get_visible(session, context, body["network_id"])
-        if not context.is_admin and network.project_id != context.project_id:
-            raise api_errors.Forbidden("Network %s belongs to another project."
-                                       % network.id)
+        common.require_owner(context, "Network", network.id, network.project_id)
         subnet = nets.create_subnet(session, Subnet(
             id="", network_id=network.id, project_id=common.owner(context, body),
             name=common.text(body, "name"), description=common.text(body, "description"),
@@ -133,19 +131,15 @@ async def update_subnet(subnet_id: str, request: Request, context: Context) -> d
         fields["dns_nameservers"] = _nameservers(body)
     with common.db(request) as session:
         subnet = _get(session, context, subnet_id)
-        _owned(context, subnet)
+        common.require_owner(context, "Subnet", subnet.id, subnet.project_id)
         subnet = nets.update_subnet(session, subnet_id, **fields)
     return {"subnet": view(subnet)}
-
-
-def _owned(context: Any, subnet: Subnet) -> None:
-    if not context.is_admin and subnet.project_id != context.project_id:
-        raise api_errors.Forbidden("Subnet %s belongs to another project." % subnet.id)
 
 
 @router.delete("/subnets/{subnet_id}", status_code=204, summary="Delete a subnet")
 def delete_subnet(subnet_id: str, request: Request, context: Context) -> Response:
     with common.db(request) as session:
-        _owned(context, _get(session, context, subnet_id))
+        subnet = _get(session, context, subnet_id)
+        common.require_owner(context, "Subnet", subnet.id, subnet.project_id)
         nets.delete_subnet(session, subnet_id)
     return Response(status_code=204)
